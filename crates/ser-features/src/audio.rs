@@ -1,0 +1,348 @@
+//! Decoding audio files into mono f32 signals with symphonia.
+
+use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+
+use crate::error::{FeatureError, Result};
+use crate::{MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+
+/// A decoded signal: mono samples in `[-1, 1]` and their sample rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audio {
+    /// Mono samples (multichannel audio is mixed down by the mean over channels, as librosa does).
+    pub samples: Vec<f32>,
+    /// Sample rate in Hz.
+    pub sample_rate: u32,
+    /// Channels in the file before mixing to mono.
+    pub channels: usize,
+}
+
+impl Audio {
+    /// Duration in seconds.
+    pub fn duration(&self) -> f64 {
+        self.samples.len() as f64 / self.sample_rate as f64
+    }
+}
+
+/// Decodes an audio file (WAV 8/16/24/32-bit integer and 32/64-bit float, FLAC, MP3,
+/// OGG/Vorbis, AIFF) to mono at its native rate.
+///
+/// The format is detected from the content, never from the extension, so AIFF data named
+/// `.wav` decodes. Errors name the file and the cause: a missing or empty file, a truncated
+/// header or data, bytes that are not audio, an unsupported codec, a corrupt packet, NaN or
+/// infinite samples, a zero or absurd sample rate or channel count.
+///
+/// ```no_run
+/// let audio = ser_features::decode_file("speech.wav")?;
+/// println!("{} samples at {} Hz", audio.samples.len(), audio.sample_rate);
+/// # Ok::<(), ser_features::FeatureError>(())
+/// ```
+pub fn decode_file(path: impl AsRef<Path>) -> Result<Audio> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| FeatureError::Io(e).in_file(path))?;
+    decode_bytes(bytes).map_err(|e| e.in_file(path))
+}
+
+/// Decodes audio held in memory; see [`decode_file`].
+///
+/// ```
+/// // Not audio: a clear error, not a panic.
+/// let err = ser_features::decode_bytes(b"hello, world".to_vec()).unwrap_err();
+/// assert!(err.to_string().contains("not a supported audio file"));
+/// ```
+pub fn decode_bytes(bytes: Vec<u8>) -> Result<Audio> {
+    if bytes.is_empty() {
+        return Err(FeatureError::EmptyFile);
+    }
+    // Symphonia is meant never to panic on bad input, but its docs allow that some streams
+    // still do; a panic on a user's file must become an error, not abort the whole run.
+    match catch_unwind(AssertUnwindSafe(|| decode_inner(bytes))) {
+        Ok(result) => result,
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "decoder panicked".to_string());
+            Err(FeatureError::Corrupt {
+                reason: format!("decoder failed: {reason}"),
+            })
+        }
+    }
+}
+
+fn is_eof(err: &SymphoniaError) -> bool {
+    matches!(err, SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof)
+}
+
+fn check_rate(rate: u64) -> Result<()> {
+    if !(u64::from(MIN_SAMPLE_RATE)..=u64::from(MAX_SAMPLE_RATE)).contains(&rate) {
+        return Err(FeatureError::SampleRate { sample_rate: rate });
+    }
+    Ok(())
+}
+
+fn decode_inner(bytes: Vec<u8>) -> Result<Audio> {
+    let mss = MediaSourceStream::new(
+        Box::new(Cursor::new(bytes)),
+        MediaSourceStreamOptions::default(),
+    );
+    let mut format = symphonia::default::get_probe()
+        .probe(
+            &Hint::new(),
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            e if is_eof(&e) => FeatureError::TruncatedHeader,
+            SymphoniaError::Unsupported(what) => FeatureError::UnrecognisedFormat {
+                reason: what.to_string(),
+            },
+            SymphoniaError::IoError(e) => FeatureError::Io(e),
+            other => FeatureError::UnrecognisedFormat {
+                reason: other.to_string(),
+            },
+        })?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or(FeatureError::NoAudioTrack)?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or(FeatureError::NoAudioTrack)?
+        .clone();
+    let track_id = track.id;
+    let promised_frames = track.num_frames;
+    if let Some(rate) = params.sample_rate {
+        check_rate(rate.into())?;
+    }
+    if let Some(channels) = &params.channels {
+        let n = channels.count();
+        if n == 0 || n > MAX_CHANNELS {
+            return Err(FeatureError::Channels { channels: n });
+        }
+    }
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|e| match e {
+            SymphoniaError::Unsupported(_) => FeatureError::UnsupportedCodec {
+                codec: params.codec.to_string(),
+            },
+            other => FeatureError::Corrupt {
+                reason: other.to_string(),
+            },
+        })?;
+
+    let mut mono: Vec<f32> = Vec::new();
+    let mut interleaved: Vec<f32> = Vec::new();
+    let mut rate = params.sample_rate;
+    let mut channels = 0usize;
+    let mut ended_early = false;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(packet)) => packet,
+            Ok(None) => break,
+            Err(e) if is_eof(&e) => {
+                ended_early = true;
+                break;
+            }
+            // A new logical stream (chained Ogg) ends the first one: we read one stream per file.
+            Err(SymphoniaError::ResetRequired) => break,
+            Err(e) => {
+                return Err(FeatureError::Corrupt {
+                    reason: e.to_string(),
+                });
+            }
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        let buffer = match decoder.decode(&packet) {
+            Ok(buffer) => buffer,
+            Err(e) if is_eof(&e) => {
+                ended_early = true;
+                break;
+            }
+            Err(e) => {
+                return Err(FeatureError::Corrupt {
+                    reason: format!("packet at frame {}: {e}", mono.len()),
+                });
+            }
+        };
+        let spec = buffer.spec();
+        let n_ch = spec.channels().count();
+        if n_ch == 0 || n_ch > MAX_CHANNELS {
+            return Err(FeatureError::Channels { channels: n_ch });
+        }
+        check_rate(spec.rate().into())?;
+        match rate {
+            Some(r) if r != spec.rate() => {
+                return Err(FeatureError::Corrupt {
+                    reason: format!(
+                        "sample rate changes mid-stream ({r} Hz to {} Hz)",
+                        spec.rate()
+                    ),
+                });
+            }
+            _ => rate = Some(spec.rate()),
+        }
+        if channels != 0 && channels != n_ch {
+            return Err(FeatureError::Corrupt {
+                reason: format!("channel count changes mid-stream ({channels} to {n_ch})"),
+            });
+        }
+        channels = n_ch;
+        interleaved.resize(buffer.samples_interleaved(), 0.0);
+        buffer.copy_to_slice_interleaved::<f32, _>(&mut interleaved[..]);
+        mix_to_mono(&interleaved, n_ch, &mut mono);
+    }
+    let got = mono.len() as u64;
+    if let Some(expected) = promised_frames {
+        if got < expected {
+            return Err(FeatureError::Truncated {
+                expected: Some(expected),
+                got,
+            });
+        }
+    }
+    if ended_early {
+        return Err(FeatureError::Truncated {
+            expected: promised_frames,
+            got,
+        });
+    }
+    if mono.is_empty() {
+        return Err(FeatureError::EmptySignal);
+    }
+    let sample_rate = rate.ok_or(FeatureError::SampleRate { sample_rate: 0 })?;
+    check_finite(&mono)?;
+    Ok(Audio {
+        samples: mono,
+        sample_rate,
+        channels,
+    })
+}
+
+/// Appends the mean over channels of each interleaved frame (librosa's `to_mono`).
+fn mix_to_mono(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
+    if channels == 1 {
+        mono.extend_from_slice(interleaved);
+        return;
+    }
+    let n = channels as f32;
+    mono.extend(
+        interleaved
+            .chunks_exact(channels)
+            .map(|frame| frame.iter().sum::<f32>() / n),
+    );
+}
+
+/// Fails on the first NaN or infinite sample.
+pub(crate) fn check_finite(samples: &[f32]) -> Result<()> {
+    match samples.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(FeatureError::NonFiniteSample {
+            index,
+            value: samples[index],
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::wav_bytes;
+
+    #[test]
+    fn stereo_is_mixed_by_the_mean() {
+        let mut mono = Vec::new();
+        mix_to_mono(&[1.0, 0.0, 0.5, -0.5, 0.2, 0.4], 2, &mut mono);
+        assert_eq!(mono, vec![0.5, 0.0, 0.3]);
+    }
+
+    #[test]
+    fn pcm16_wav_round_trips() {
+        let samples: Vec<i16> = vec![0, 16384, -16384, 32767, -32768, 1];
+        let bytes = wav_bytes(
+            8000,
+            1,
+            16,
+            1,
+            &samples
+                .iter()
+                .flat_map(|s| s.to_le_bytes())
+                .collect::<Vec<_>>(),
+        );
+        let audio = decode_bytes(bytes).unwrap();
+        assert_eq!(audio.sample_rate, 8000);
+        let expected: Vec<f32> = samples.iter().map(|&s| s as f32 / 32768.0).collect();
+        assert_eq!(audio.samples, expected);
+    }
+
+    #[test]
+    fn nan_in_a_float_wav_is_named() {
+        let samples = [0.1f32, f32::NAN, 0.2];
+        let bytes = wav_bytes(
+            16000,
+            1,
+            32,
+            3,
+            &samples
+                .iter()
+                .flat_map(|s| s.to_le_bytes())
+                .collect::<Vec<_>>(),
+        );
+        match decode_bytes(bytes) {
+            Err(FeatureError::NonFiniteSample { index: 1, .. }) => {}
+            other => panic!("expected NonFiniteSample at 1, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_inputs_are_typed_errors() {
+        assert!(matches!(
+            decode_bytes(Vec::new()),
+            Err(FeatureError::EmptyFile)
+        ));
+        assert!(matches!(
+            decode_bytes(b"definitely not audio at all, just text".to_vec()),
+            Err(FeatureError::UnrecognisedFormat { .. })
+        ));
+        let full = wav_bytes(16000, 1, 16, 1, &[0u8; 2000]);
+        assert!(matches!(
+            decode_bytes(full[..20].to_vec()),
+            Err(FeatureError::TruncatedHeader | FeatureError::UnrecognisedFormat { .. })
+        ));
+        match decode_bytes(full[..1000].to_vec()) {
+            Err(FeatureError::Truncated {
+                expected: Some(1000),
+                got,
+            }) => assert!(got < 1000),
+            other => panic!("expected Truncated, got {other:?}"),
+        }
+        let zero_rate = wav_bytes(0, 1, 16, 1, &[0u8; 200]);
+        assert!(decode_bytes(zero_rate).is_err());
+        let absurd_rate = wav_bytes(4_000_000_000, 1, 16, 1, &[0u8; 200]);
+        assert!(decode_bytes(absurd_rate).is_err());
+        let no_data = wav_bytes(16000, 1, 16, 1, &[]);
+        assert!(decode_bytes(no_data).is_err());
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let err = decode_file("/definitely/not/here.wav").unwrap_err();
+        assert_eq!(err.path(), Some(Path::new("/definitely/not/here.wav")));
+        assert!(matches!(err.cause(), FeatureError::Io(_)));
+        assert!(err.to_string().starts_with("/definitely/not/here.wav: "));
+    }
+}

@@ -1,0 +1,378 @@
+//! The chroma filterbank (`librosa.filters.chroma`) and tuning estimation
+//! (`librosa.piptrack`, `librosa.estimate_tuning`, `librosa.pitch_tuning`).
+
+use crate::dot::dot;
+use crate::mel::fft_frequencies;
+
+/// Python's `%` (numpy's `remainder`): the result takes the divisor's sign.
+fn py_mod(a: f64, b: f64) -> f64 {
+    let r = a % b;
+    if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
+        r + b
+    } else {
+        r
+    }
+}
+
+/// A chroma filterbank: Gaussian bumps on the octave-folded log-frequency axis, equal to
+/// `librosa.filters.chroma(sr, n_fft, tuning, n_chroma)` (float32), bins starting at C.
+///
+/// ```
+/// use ser_features::ChromaFilterbank;
+///
+/// let fb = ChromaFilterbank::new(22_050.0, 2048, 12, 0.0);
+/// assert_eq!((fb.n_chroma(), fb.n_bins()), (12, 1025));
+/// // A 440 Hz bin lights up A, the 10th pitch class counting from C.
+/// let bin = (440.0f64 * 2048.0 / 22_050.0).round() as usize;
+/// let column: Vec<f32> = (0..12).map(|c| fb.weights()[c * 1025 + bin]).collect();
+/// let loudest = (0..12).max_by(|&a, &b| column[a].total_cmp(&column[b])).unwrap();
+/// assert_eq!(loudest, 9);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChromaFilterbank {
+    n_chroma: usize,
+    n_bins: usize,
+    weights: Vec<f32>,
+}
+
+impl ChromaFilterbank {
+    /// Builds the filterbank; `tuning` is in fractions of a chroma bin.
+    pub fn new(sample_rate: f64, n_fft: usize, n_chroma: usize, tuning: f64) -> Self {
+        const CTROCT: f64 = 5.0;
+        const OCTWIDTH: f64 = 2.0;
+        let nc = n_chroma as f64;
+        let a440 = 440.0 * 2f64.powf(tuning / nc);
+        let step = sample_rate / n_fft as f64;
+        // frqbins over all n_fft bins; bin 0 is placed 1.5 octaves below bin 1.
+        let mut frqbins = Vec::with_capacity(n_fft);
+        frqbins.push(0.0);
+        frqbins.extend((1..n_fft).map(|i| nc * ((i as f64 * step) / (a440 / 16.0)).log2()));
+        frqbins[0] = if n_fft > 1 {
+            frqbins[1] - 1.5 * nc
+        } else {
+            0.0
+        };
+        let mut binwidth: Vec<f64> = frqbins.windows(2).map(|w| (w[1] - w[0]).max(1.0)).collect();
+        binwidth.push(1.0);
+
+        let n2 = (nc / 2.0).round_ties_even();
+        let mut wts = vec![0f64; n_chroma * n_fft];
+        for c in 0..n_chroma {
+            for k in 0..n_fft {
+                let d = py_mod(frqbins[k] - c as f64 + n2 + 10.0 * nc, nc) - n2;
+                wts[c * n_fft + k] = (-0.5 * (2.0 * d / binwidth[k]).powi(2)).exp();
+            }
+        }
+        for k in 0..n_fft {
+            let mut sq = 0.0;
+            for c in 0..n_chroma {
+                sq += wts[c * n_fft + k] * wts[c * n_fft + k];
+            }
+            let mut len = sq.powf(0.5);
+            if len < f64::MIN_POSITIVE {
+                len = 1.0;
+            }
+            let octave = (-0.5 * ((frqbins[k] / nc - CTROCT) / OCTWIDTH).powi(2)).exp();
+            for c in 0..n_chroma {
+                wts[c * n_fft + k] = wts[c * n_fft + k] / len * octave;
+            }
+        }
+        // Start at C rather than A: roll the rows by -3 bins per 12.
+        let roll = 3 * (n_chroma / 12);
+        let n_bins = n_fft / 2 + 1;
+        let mut weights = vec![0f32; n_chroma * n_bins];
+        for c in 0..n_chroma {
+            let src = (c + roll) % n_chroma;
+            for k in 0..n_bins {
+                weights[c * n_bins + k] = wts[src * n_fft + k] as f32;
+            }
+        }
+        ChromaFilterbank {
+            n_chroma,
+            n_bins,
+            weights,
+        }
+    }
+
+    /// Number of chroma bins.
+    pub fn n_chroma(&self) -> usize {
+        self.n_chroma
+    }
+
+    /// Number of FFT bins the filterbank expects.
+    pub fn n_bins(&self) -> usize {
+        self.n_bins
+    }
+
+    /// The `n_chroma x n_bins` weights, row-major.
+    pub fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    /// The chroma of one spectrum frame, normalised so its largest bin is 1 (librosa's
+    /// `norm=np.inf`); an all-zero frame stays zero.
+    pub(crate) fn apply_normalised(&self, spectrum: &[f32], out: &mut [f32]) {
+        for (o, row) in out.iter_mut().zip(self.weights.chunks_exact(self.n_bins)) {
+            *o = dot(row, spectrum);
+        }
+        let peak = out.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        // librosa leaves columns below the smallest normal float unnormalised.
+        if peak >= f32::MIN_POSITIVE {
+            for o in out.iter_mut() {
+                *o /= peak;
+            }
+        }
+    }
+}
+
+/// Frequency range and bin geometry of `librosa.piptrack` with its defaults
+/// (fmin 150 Hz, fmax min(4000 Hz, Nyquist), threshold 0.1).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PitchTracker {
+    sample_rate: f64,
+    n_fft: usize,
+    /// Bins `k` with `150 <= f_k < fmax`.
+    bins: std::ops::Range<usize>,
+}
+
+/// One spectral peak: its interpolated frequency and magnitude.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Peak {
+    pub(crate) pitch: f32,
+    pub(crate) magnitude: f32,
+}
+
+impl PitchTracker {
+    pub(crate) fn new(sample_rate: f64, n_fft: usize) -> Self {
+        let fmin = 150.0f64;
+        let fmax = 4000.0f64.min(sample_rate / 2.0);
+        let freqs = fft_frequencies(sample_rate, n_fft);
+        let first = freqs.iter().position(|&f| fmin <= f).unwrap_or(freqs.len());
+        let end = freqs
+            .iter()
+            .position(|&f| f >= fmax)
+            .unwrap_or(freqs.len())
+            .max(first);
+        PitchTracker {
+            sample_rate,
+            n_fft,
+            bins: first..end,
+        }
+    }
+
+    /// Appends the peaks of one frame (`spectrum` holds `n_fft / 2 + 1` non-negative values).
+    pub(crate) fn peaks(&self, spectrum: &[f32], out: &mut Vec<Peak>) {
+        let n = spectrum.len();
+        if n < 3 || self.bins.is_empty() {
+            return;
+        }
+        let peak = spectrum.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let reference = 0.1f32 * peak;
+        let gated = |j: usize| {
+            if spectrum[j] > reference {
+                spectrum[j]
+            } else {
+                0.0
+            }
+        };
+        for i in self.bins.clone() {
+            let is_max = if i == 0 {
+                false
+            } else if i == n - 1 {
+                gated(i) > gated(i - 1)
+            } else {
+                gated(i) > gated(i - 1) && gated(i) >= gated(i + 1)
+            };
+            if !is_max {
+                continue;
+            }
+            // Parabolic interpolation and gradient at bin i, with librosa's mixed f32/f64
+            // arithmetic (numba promotes `2 * x` and `x / 2` to f64 in the stencil).
+            let (shift, avg) = if i == 0 || i == n - 1 {
+                let avg = if i == 0 {
+                    spectrum[1] - spectrum[0]
+                } else {
+                    spectrum[n - 1] - spectrum[n - 2]
+                };
+                (0.0f32, avg)
+            } else {
+                let (lo, mid, hi) = (spectrum[i - 1], spectrum[i], spectrum[i + 1]);
+                let a = (hi + lo) as f64 - 2.0 * mid as f64;
+                let b = (hi - lo) as f64 / 2.0;
+                let shift = if b.abs() >= a.abs() {
+                    0.0
+                } else {
+                    (-b / a) as f32
+                };
+                (shift, (hi - lo) / 2.0)
+            };
+            let dskew = 0.5f32 * avg * shift;
+            let pitch = ((i as f64 + shift as f64) * self.sample_rate / self.n_fft as f64) as f32;
+            out.push(Peak {
+                pitch,
+                magnitude: spectrum[i] + dskew,
+            });
+        }
+    }
+}
+
+/// numpy's median of f32 values (the mean of the two middle values for an even count, in f32).
+fn median_f32(values: &mut [f32]) -> f32 {
+    let n = values.len();
+    values.sort_unstable_by(f32::total_cmp);
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// `librosa.estimate_tuning` from the peaks `piptrack` found: keep the peaks at least as strong
+/// as their median and return [`pitch_tuning`] of their frequencies.
+pub(crate) fn estimate_tuning(peaks: &[Peak], bins_per_octave: usize) -> f64 {
+    let voiced: Vec<Peak> = peaks.iter().copied().filter(|p| p.pitch > 0.0).collect();
+    let threshold = if voiced.is_empty() {
+        0.0
+    } else {
+        let mut mags: Vec<f32> = voiced.iter().map(|p| p.magnitude).collect();
+        median_f32(&mut mags)
+    };
+    let strong: Vec<f32> = voiced
+        .iter()
+        .filter(|p| p.magnitude >= threshold)
+        .map(|p| p.pitch)
+        .collect();
+    pitch_tuning(&strong, bins_per_octave)
+}
+
+/// `librosa.pitch_tuning(frequencies, resolution=0.01)`: the most common deviation of the
+/// frequencies from the equal-tempered grid, in fractions of a bin, in `[-0.5, 0.5)`.
+/// Returns 0 when no frequency is positive (librosa warns and does the same).
+///
+/// ```
+/// use ser_features::pitch_tuning;
+///
+/// // 30 cents sharp of A4 and its octave.
+/// let sharp = 440.0 * 2f32.powf(0.3 / 12.0);
+/// let tuning = pitch_tuning(&[sharp, 2.0 * sharp, sharp], 12);
+/// assert!((tuning - 0.3).abs() < 0.011);
+/// assert_eq!(pitch_tuning(&[], 12), 0.0);
+/// ```
+pub fn pitch_tuning(frequencies: &[f32], bins_per_octave: usize) -> f64 {
+    const N_BINS: usize = 100; // ceil(1 / resolution)
+    let edges = crate::mel::linspace(-0.5, 0.5, N_BINS + 1);
+    let mut counts = [0u32; N_BINS];
+    let mut any = false;
+    let bpo = bins_per_octave as f32;
+    for &f in frequencies.iter().filter(|&&f| f > 0.0) {
+        any = true;
+        let octs = (f / 27.5f32).log2();
+        let x = bpo * octs;
+        let mut r = x % 1.0;
+        if r != 0.0 && r < 0.0 {
+            r += 1.0;
+        }
+        if r >= 0.5 {
+            r -= 1.0;
+        }
+        let r = r as f64;
+        // numpy.histogram: [e_j, e_j+1) except the last bin, which is closed.
+        let above = edges.partition_point(|&e| e <= r);
+        let bin = above.saturating_sub(1).min(N_BINS - 1);
+        if r >= edges[0] && r <= edges[N_BINS] {
+            counts[bin] += 1;
+        }
+    }
+    if !any {
+        return 0.0;
+    }
+    let mut best = 0;
+    for (j, &c) in counts.iter().enumerate() {
+        if c > counts[best] {
+            best = j;
+        }
+    }
+    edges[best]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_unit_norm_before_octave_weighting() {
+        // With the octave weighting divided out, every column has unit L2 norm.
+        let fb = ChromaFilterbank::new(16000.0, 1024, 12, 0.0);
+        let step = 16000.0 / 1024.0;
+        for k in 1..fb.n_bins() {
+            let frq = 12.0 * ((k as f64 * step) / 27.5).log2();
+            let octave = (-0.5 * ((frq / 12.0 - 5.0) / 2.0).powi(2)).exp();
+            let norm: f64 = (0..12)
+                .map(|c| (fb.weights()[c * fb.n_bins() + k] as f64 / octave).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "bin {k}: {norm}");
+        }
+    }
+
+    #[test]
+    fn normalised_chroma_peaks_at_one_and_zero_stays_zero() {
+        let fb = ChromaFilterbank::new(16000.0, 2048, 12, 0.0);
+        let mut spectrum = vec![0.0f32; fb.n_bins()];
+        let mut out = vec![0.0; 12];
+        fb.apply_normalised(&spectrum, &mut out);
+        assert!(out.iter().all(|&v| v == 0.0));
+        spectrum[56] = 3.0; // ~437 Hz
+        fb.apply_normalised(&spectrum, &mut out);
+        assert_eq!(out.iter().cloned().fold(0.0, f32::max), 1.0);
+        assert_eq!(out[9], 1.0);
+    }
+
+    #[test]
+    fn tuning_histogram_follows_numpy_edges() {
+        // Exactly on the grid: residual 0 falls in the bin starting at 0.0.
+        assert_eq!(pitch_tuning(&[440.0, 880.0, 220.0], 12), 0.0);
+        // Slightly flat: residual -0.2 -> bin starting at -0.2 (or the one below, by rounding).
+        let flat = 440.0 * 2f32.powf(-0.2 / 12.0);
+        let t = pitch_tuning(&[flat; 5], 12);
+        assert!((t + 0.2).abs() <= 0.0100001, "{t}");
+        // Near a semitone boundary the residual wraps to the negative side.
+        let wrap = 440.0 * 2f32.powf(0.55 / 12.0);
+        assert!(pitch_tuning(&[wrap], 12) < 0.0);
+    }
+
+    #[test]
+    fn peaks_find_an_interpolated_sinusoid() {
+        let tracker = PitchTracker::new(16000.0, 2048);
+        // A peak between bins 56 and 57 (~441 Hz).
+        let mut spectrum = vec![0.0f32; 1025];
+        spectrum[55] = 0.2;
+        spectrum[56] = 1.0;
+        spectrum[57] = 0.8;
+        spectrum[58] = 0.1;
+        let mut peaks = Vec::new();
+        tracker.peaks(&spectrum, &mut peaks);
+        assert_eq!(peaks.len(), 1);
+        // librosa's parabola: a = x[+1] + x[-1] - 2 x[0] = -1.0, b = (x[+1] - x[-1]) / 2 = 0.3,
+        // shift = -b / a = 0.3 bins.
+        let expected = (56.0 + 0.3) * 16000.0 / 2048.0;
+        assert!(
+            (peaks[0].pitch as f64 - expected).abs() < 1e-3,
+            "{:?}",
+            peaks[0]
+        );
+        assert!(peaks[0].magnitude > 1.0);
+    }
+
+    #[test]
+    fn median_is_numpys() {
+        assert_eq!(median_f32(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median_f32(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn python_modulo_takes_the_divisor_sign() {
+        assert_eq!(py_mod(-1.5, 12.0), 10.5);
+        assert_eq!(py_mod(25.0, 12.0), 1.0);
+    }
+}

@@ -1,0 +1,595 @@
+//! Corpora: which files, with which emotion label and speaker.
+//!
+//! Labels come from each corpus's file-name convention (EMODB, TESS, SAVEE, RAVDESS,
+//! CREMA-D), from a folder-per-label layout, or from a CSV manifest; [`CorpusKind::Auto`]
+//! picks the convention that explains the most files. A loader never guesses a label: a file
+//! whose name does not follow the convention is reported in [`CorpusListing::skipped`] with
+//! the reason. [`demo`] is a built-in synthetic corpus.
+//!
+//! Labels use one vocabulary across corpora: `anger`, `boredom`, `calm`, `disgust`, `fear`,
+//! `happiness`, `neutral`, `pleasant_surprise` (TESS's `ps`), `sadness`, `surprise`.
+//!
+//! ```
+//! use ser_features::corpus::{parse_name, CorpusKind};
+//!
+//! let emodb = parse_name(CorpusKind::Emodb, "03a01Wa.wav").unwrap();
+//! assert_eq!((emodb.label.as_str(), emodb.speaker.as_str()), ("anger", "03"));
+//! let ravdess = parse_name(CorpusKind::Ravdess, "03-01-05-01-02-01-12.wav").unwrap();
+//! assert_eq!((ravdess.label.as_str(), ravdess.speaker.as_str()), ("anger", "12"));
+//! assert!(parse_name(CorpusKind::Emodb, "03a01Xa.wav").is_err());
+//! ```
+
+pub mod demo;
+mod manifest;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::error::{FeatureError, Result};
+
+/// File extensions searched for audio in folders (the content decides the format).
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc",
+];
+
+/// Where labels come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorpusKind {
+    /// Pick the file-name convention that explains the most files, else folders, else none.
+    Auto,
+    /// Berlin EMODB: `03a01Wa.wav`, 6th character the emotion, first two digits the speaker.
+    Emodb,
+    /// Toronto TESS: `OAF_back_angry.wav`.
+    Tess,
+    /// Surrey SAVEE: `DC_a01.wav`, or `DC/a01.wav` as distributed.
+    Savee,
+    /// RAVDESS: `03-01-05-01-02-01-12.wav`, 3rd field emotion, 7th actor.
+    Ravdess,
+    /// CREMA-D: `1001_DFA_ANG_XX.wav`.
+    CremaD,
+    /// One folder per label below each given root (`root/<label>/.../file.wav`).
+    Folders,
+    /// A CSV manifest `path,label[,speaker]` (paths relative to the manifest's folder).
+    Manifest(PathBuf),
+    /// No labels: every audio file is listed unlabelled.
+    None,
+}
+
+impl fmt::Display for CorpusKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CorpusKind::Auto => f.write_str("auto"),
+            CorpusKind::Emodb => f.write_str("emodb"),
+            CorpusKind::Tess => f.write_str("tess"),
+            CorpusKind::Savee => f.write_str("savee"),
+            CorpusKind::Ravdess => f.write_str("ravdess"),
+            CorpusKind::CremaD => f.write_str("cremad"),
+            CorpusKind::Folders => f.write_str("folders"),
+            CorpusKind::Manifest(p) => write!(f, "manifest:{}", p.display()),
+            CorpusKind::None => f.write_str("none"),
+        }
+    }
+}
+
+impl FromStr for CorpusKind {
+    type Err = FeatureError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "auto" => CorpusKind::Auto,
+            "emodb" => CorpusKind::Emodb,
+            "tess" => CorpusKind::Tess,
+            "savee" => CorpusKind::Savee,
+            "ravdess" => CorpusKind::Ravdess,
+            "cremad" | "crema-d" => CorpusKind::CremaD,
+            "folders" => CorpusKind::Folders,
+            "none" => CorpusKind::None,
+            other => match other.strip_prefix("manifest:") {
+                Some(file) if !file.is_empty() => CorpusKind::Manifest(PathBuf::from(file)),
+                _ => {
+                    return Err(FeatureError::Corpus(format!(
+                        "unknown corpus `{other}`: expected auto, emodb, tess, savee, ravdess, \
+                         cremad, folders, manifest:FILE or none"
+                    )));
+                }
+            },
+        })
+    }
+}
+
+/// A label and speaker read from a file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameInfo {
+    /// The emotion label.
+    pub label: String,
+    /// The speaker.
+    pub speaker: String,
+}
+
+/// An audio file with what the corpus says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelledFile {
+    /// The file.
+    pub path: PathBuf,
+    /// The emotion label, when the corpus gives one.
+    pub label: Option<String>,
+    /// The speaker, when the corpus gives one.
+    pub speaker: Option<String>,
+}
+
+/// A file the loader left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// Why it was left out.
+    pub reason: String,
+}
+
+/// The result of loading a corpus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorpusListing {
+    /// The convention used (never [`CorpusKind::Auto`]).
+    pub kind: CorpusKind,
+    /// The files kept, sorted by path.
+    pub files: Vec<LabelledFile>,
+    /// The files left out, with reasons.
+    pub skipped: Vec<Skipped>,
+}
+
+const CONVENTIONS: [CorpusKind; 5] = [
+    CorpusKind::Emodb,
+    CorpusKind::Ravdess,
+    CorpusKind::CremaD,
+    CorpusKind::Savee,
+    CorpusKind::Tess,
+];
+
+fn stem(name: &str) -> &str {
+    match name.rfind('.') {
+        Some(i) if i > 0 => &name[..i],
+        _ => name,
+    }
+}
+
+fn info(label: &str, speaker: &str) -> std::result::Result<NameInfo, String> {
+    Ok(NameInfo {
+        label: label.to_string(),
+        speaker: speaker.to_string(),
+    })
+}
+
+/// Reads the label and speaker from a file name under a naming convention; `Err` says why the
+/// name does not fit. Only the five name-based conventions apply; others give `Err`.
+pub fn parse_name(kind: CorpusKind, file_name: &str) -> std::result::Result<NameInfo, String> {
+    let s = stem(file_name);
+    match kind {
+        CorpusKind::Emodb => {
+            let b = s.as_bytes();
+            if b.len() != 7
+                || !b[..2].iter().all(u8::is_ascii_digit)
+                || !b[2].is_ascii_lowercase()
+                || !b[3..5].iter().all(u8::is_ascii_digit)
+                || !b[6].is_ascii_lowercase()
+            {
+                return Err(format!(
+                    "`{file_name}` is not an EMODB name like 03a01Wa.wav"
+                ));
+            }
+            let label = match b[5] {
+                b'W' => "anger",
+                b'L' => "boredom",
+                b'E' => "disgust",
+                b'A' => "fear",
+                b'F' => "happiness",
+                b'T' => "sadness",
+                b'N' => "neutral",
+                c => return Err(format!("unknown EMODB emotion code `{}`", c as char)),
+            };
+            info(label, &s[..2])
+        }
+        CorpusKind::Tess => {
+            let parts: Vec<&str> = s.split('_').collect();
+            if parts.len() != 3 {
+                return Err(format!(
+                    "`{file_name}` is not a TESS name like OAF_back_angry.wav"
+                ));
+            }
+            let speaker = match parts[0].to_ascii_uppercase().as_str() {
+                "OAF" => "OAF",
+                "YAF" => "YAF",
+                // The official TESS release holds one file prefixed `OA_`: a typo for OAF, the
+                // only older speaker.
+                "OA" => "OAF",
+                other => return Err(format!("unknown TESS speaker `{other}`")),
+            };
+            let label = match parts[2].to_ascii_lowercase().as_str() {
+                "angry" => "anger",
+                "disgust" => "disgust",
+                "fear" => "fear",
+                "happy" => "happiness",
+                "neutral" => "neutral",
+                "ps" => "pleasant_surprise",
+                "sad" => "sadness",
+                other => return Err(format!("unknown TESS emotion `{other}`")),
+            };
+            info(label, speaker)
+        }
+        CorpusKind::Savee => {
+            let (speaker, rest) = match s.split_once('_') {
+                Some((sp, rest)) if sp.len() == 2 && sp.bytes().all(|c| c.is_ascii_uppercase()) => {
+                    (sp, rest)
+                }
+                _ => return Err(format!("`{file_name}` is not a SAVEE name like DC_a01.wav")),
+            };
+            savee_code(rest).and_then(|label| info(label, speaker))
+        }
+        CorpusKind::Ravdess => {
+            let fields: Vec<&str> = s.split('-').collect();
+            if fields.len() != 7
+                || !fields
+                    .iter()
+                    .all(|f| f.len() == 2 && f.bytes().all(|c| c.is_ascii_digit()))
+            {
+                return Err(format!(
+                    "`{file_name}` is not a RAVDESS name like 03-01-05-01-02-01-12.wav"
+                ));
+            }
+            let label = match fields[2] {
+                "01" => "neutral",
+                "02" => "calm",
+                "03" => "happiness",
+                "04" => "sadness",
+                "05" => "anger",
+                "06" => "fear",
+                "07" => "disgust",
+                "08" => "surprise",
+                other => return Err(format!("unknown RAVDESS emotion code `{other}`")),
+            };
+            info(label, fields[6])
+        }
+        CorpusKind::CremaD => {
+            let fields: Vec<&str> = s.split('_').collect();
+            if fields.len() != 4
+                || fields[0].len() != 4
+                || !fields[0].bytes().all(|c| c.is_ascii_digit())
+            {
+                return Err(format!(
+                    "`{file_name}` is not a CREMA-D name like 1001_DFA_ANG_XX.wav"
+                ));
+            }
+            let label = match fields[2] {
+                "ANG" => "anger",
+                "DIS" => "disgust",
+                "FEA" => "fear",
+                "HAP" => "happiness",
+                "NEU" => "neutral",
+                "SAD" => "sadness",
+                other => return Err(format!("unknown CREMA-D emotion code `{other}`")),
+            };
+            info(label, fields[0])
+        }
+        other => Err(format!("{other} labels do not come from file names")),
+    }
+}
+
+/// A SAVEE emotion code with its two-digit sentence number (`a01`, `sa15`).
+fn savee_code(code: &str) -> std::result::Result<&'static str, String> {
+    let letters = code.trim_end_matches(|c: char| c.is_ascii_digit());
+    let digits = &code[letters.len()..];
+    if digits.len() != 2 {
+        return Err(format!("`{code}` is not a SAVEE code like a01 or sa15"));
+    }
+    Ok(match letters {
+        "a" => "anger",
+        "d" => "disgust",
+        "f" => "fear",
+        "h" => "happiness",
+        "n" => "neutral",
+        "sa" => "sadness",
+        "su" => "surprise",
+        other => return Err(format!("unknown SAVEE emotion code `{other}`")),
+    })
+}
+
+/// SAVEE as distributed keeps the speaker in the folder: `DC/a01.wav`.
+fn parse_savee_path(path: &Path) -> std::result::Result<NameInfo, String> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if let Ok(info) = parse_name(CorpusKind::Savee, name) {
+        return Ok(info);
+    }
+    let folder = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if folder.len() == 2 && folder.bytes().all(|c| c.is_ascii_uppercase()) {
+        let label = savee_code(stem(name))?;
+        return info(label, folder);
+    }
+    Err(format!(
+        "`{name}` is not a SAVEE name like DC_a01.wav or DC/a01.wav"
+    ))
+}
+
+fn parse_path(kind: &CorpusKind, path: &Path) -> std::result::Result<NameInfo, String> {
+    if *kind == CorpusKind::Savee {
+        return parse_savee_path(path);
+    }
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| "the file name is not valid UTF-8".to_string())?;
+    parse_name(kind.clone(), name)
+}
+
+/// All audio files under `root` (or `root` itself if it is a file), sorted; hidden files and
+/// folders are ignored, and only [`AUDIO_EXTENSIONS`] are searched in folders.
+pub fn find_audio_files(root: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(root).map_err(|e| FeatureError::Io(e).in_file(root))?;
+    if meta.is_file() {
+        return Ok(vec![root.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| FeatureError::Io(e).in_file(&dir))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| FeatureError::Io(e).in_file(&dir))?;
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if hidden {
+                continue;
+            }
+            let file_type = entry
+                .file_type()
+                .map_err(|e| FeatureError::Io(e).in_file(&path))?;
+            if file_type.is_dir() {
+                stack.push(path);
+            } else {
+                let is_audio = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+                if is_audio {
+                    found.push(path);
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Lists the audio under `roots` (files or folders, searched recursively) with labels and
+/// speakers from `kind`.
+///
+/// It is an error when the roots hold no audio at all, or when a manifest cannot be read;
+/// single files that do not fit the convention are skipped and reported, not errors.
+pub fn load(roots: &[PathBuf], kind: &CorpusKind) -> Result<CorpusListing> {
+    if let CorpusKind::Manifest(file) = kind {
+        return manifest::load(file);
+    }
+    if roots.is_empty() {
+        return Err(FeatureError::Corpus("no input paths given".into()));
+    }
+    // Each file with the root it was found under (folders take labels relative to the root).
+    let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for root in roots {
+        files.extend(
+            find_audio_files(root)?
+                .into_iter()
+                .map(|f| (root.clone(), f)),
+        );
+    }
+    files.sort_by(|a, b| a.1.cmp(&b.1));
+    files.dedup_by(|a, b| a.1 == b.1);
+    if files.is_empty() {
+        let shown: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+        return Err(FeatureError::Corpus(format!(
+            "no audio files ({}) under {}",
+            AUDIO_EXTENSIONS.join(", "),
+            shown.join(", ")
+        )));
+    }
+    let kind = match kind {
+        CorpusKind::Auto => detect(&files),
+        other => other.clone(),
+    };
+    let mut listing = CorpusListing {
+        kind: kind.clone(),
+        files: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for (root, path) in files {
+        let parsed = match &kind {
+            CorpusKind::None => {
+                listing.files.push(LabelledFile {
+                    path,
+                    label: None,
+                    speaker: None,
+                });
+                continue;
+            }
+            CorpusKind::Folders => folder_label(&root, &path).map(|label| (label, None)),
+            other => parse_path(other, &path).map(|i| (i.label, Some(i.speaker))),
+        };
+        match parsed {
+            Ok((label, speaker)) => listing.files.push(LabelledFile {
+                path,
+                label: Some(label),
+                speaker,
+            }),
+            Err(reason) => listing.skipped.push(Skipped { path, reason }),
+        }
+    }
+    Ok(listing)
+}
+
+/// The label folder of `path` below `root`: the first folder under the root.
+fn folder_label(root: &Path, path: &Path) -> std::result::Result<String, String> {
+    let relative = path
+        .strip_prefix(root)
+        .map_err(|_| "not below its root".to_string())?;
+    let mut parts = relative.components();
+    match (parts.next(), parts.next()) {
+        (Some(folder), Some(_)) => Ok(folder.as_os_str().to_string_lossy().into_owned()),
+        _ => Err("not inside a label folder (folders layout: ROOT/<label>/file)".into()),
+    }
+}
+
+/// The convention that explains the most files (at least half of them), else folders when
+/// every file sits in a subfolder of its root, else none.
+fn detect(files: &[(PathBuf, PathBuf)]) -> CorpusKind {
+    let mut best = (0usize, CorpusKind::None);
+    for kind in CONVENTIONS {
+        let hits = files
+            .iter()
+            .filter(|(_, p)| parse_path(&kind, p).is_ok())
+            .count();
+        if hits > best.0 {
+            best = (hits, kind);
+        }
+    }
+    if best.0 * 2 >= files.len() && best.0 > 0 {
+        return best.1;
+    }
+    let labels: std::collections::BTreeSet<String> = files
+        .iter()
+        .filter_map(|(root, p)| folder_label(root, p).ok())
+        .collect();
+    let all_in_folders = files.iter().all(|(root, p)| folder_label(root, p).is_ok());
+    if all_in_folders && labels.len() >= 2 {
+        return CorpusKind::Folders;
+    }
+    CorpusKind::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_convention_reads_its_examples() {
+        let cases = [
+            (CorpusKind::Emodb, "16b10Td.wav", "sadness", "16"),
+            (CorpusKind::Emodb, "03a05Lc.wav", "boredom", "03"),
+            (
+                CorpusKind::Tess,
+                "YAF_germ_ps.wav",
+                "pleasant_surprise",
+                "YAF",
+            ),
+            (CorpusKind::Tess, "OA_bite_neutral.wav", "neutral", "OAF"),
+            (CorpusKind::Savee, "KL_su15.wav", "surprise", "KL"),
+            (CorpusKind::Savee, "DC_sa02.wav", "sadness", "DC"),
+            (
+                CorpusKind::Ravdess,
+                "03-01-02-01-01-01-24.wav",
+                "calm",
+                "24",
+            ),
+            (CorpusKind::CremaD, "1091_WSI_SAD_XX.wav", "sadness", "1091"),
+        ];
+        for (kind, name, label, speaker) in cases {
+            let got =
+                parse_name(kind.clone(), name).unwrap_or_else(|e| panic!("{kind} {name}: {e}"));
+            assert_eq!(
+                (got.label.as_str(), got.speaker.as_str()),
+                (label, speaker),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_codes_are_reasons_not_guesses() {
+        for (kind, name) in [
+            (CorpusKind::Emodb, "03a01Qa.wav"),
+            (CorpusKind::Emodb, "readme.wav"),
+            (CorpusKind::Tess, "OAF_back_bored.wav"),
+            (CorpusKind::Savee, "DC_x01.wav"),
+            (CorpusKind::Ravdess, "03-01-09-01-01-01-01.wav"),
+            (CorpusKind::CremaD, "1001_DFA_XYZ_XX.wav"),
+        ] {
+            assert!(parse_name(kind, name).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn savee_folder_layout_takes_the_speaker_from_the_folder() {
+        let info = parse_savee_path(Path::new("/data/AudioData/JE/h07.wav")).unwrap();
+        assert_eq!(
+            (info.label.as_str(), info.speaker.as_str()),
+            ("happiness", "JE")
+        );
+    }
+
+    #[test]
+    fn corpus_kinds_parse_and_print() {
+        for s in [
+            "auto",
+            "emodb",
+            "tess",
+            "savee",
+            "ravdess",
+            "cremad",
+            "folders",
+            "none",
+            "manifest:x.csv",
+        ] {
+            assert_eq!(s.parse::<CorpusKind>().unwrap().to_string(), s);
+        }
+        assert!("manifest:".parse::<CorpusKind>().is_err());
+        assert!("timit".parse::<CorpusKind>().is_err());
+    }
+
+    fn touch(dir: &Path, rel: &str) -> PathBuf {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, b"x").unwrap();
+        p
+    }
+
+    #[test]
+    fn auto_detects_emodb_and_reports_the_odd_file() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "03a01Wa.wav");
+        touch(dir.path(), "08b02Nc.wav");
+        touch(dir.path(), "11a05Xd.wav");
+        touch(dir.path(), "notes.txt");
+        let listing = load(&[dir.path().to_path_buf()], &CorpusKind::Auto).unwrap();
+        assert_eq!(listing.kind, CorpusKind::Emodb);
+        assert_eq!(listing.files.len(), 2);
+        assert_eq!(listing.skipped.len(), 1);
+        assert!(
+            listing.skipped[0]
+                .reason
+                .contains("unknown EMODB emotion code `X`")
+        );
+    }
+
+    #[test]
+    fn auto_detects_folders_and_refuses_an_empty_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "happy/a.wav");
+        touch(dir.path(), "sad/deeper/b.flac");
+        let listing = load(&[dir.path().to_path_buf()], &CorpusKind::Auto).unwrap();
+        assert_eq!(listing.kind, CorpusKind::Folders);
+        let labels: Vec<_> = listing
+            .files
+            .iter()
+            .map(|f| f.label.clone().unwrap())
+            .collect();
+        assert_eq!(labels, vec!["happy", "sad"]);
+
+        let empty = tempfile::tempdir().unwrap();
+        touch(empty.path(), "readme.md");
+        let err = load(&[empty.path().to_path_buf()], &CorpusKind::Auto).unwrap_err();
+        assert!(err.to_string().contains("no audio files"));
+    }
+}

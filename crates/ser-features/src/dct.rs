@@ -1,0 +1,134 @@
+//! The orthonormal DCT-II used for MFCC (`scipy.fft.dct(type=2, norm="ortho")`).
+
+/// A planned orthonormal DCT-II keeping the first `n_out` of `n_in` coefficients.
+///
+/// ```
+/// use ser_features::DctII;
+///
+/// let dct = DctII::new(4, 4);
+/// let mut out = [0.0; 4];
+/// dct.apply(&[1.0, 1.0, 1.0, 1.0], &mut out);
+/// // A constant input has only a DC term, sqrt(n) times the value with ortho scaling.
+/// assert!((out[0] - 2.0).abs() < 1e-6);
+/// assert!(out[1..].iter().all(|v| v.abs() < 1e-6));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct DctII {
+    n_in: usize,
+    n_out: usize,
+    basis: Vec<f32>,
+}
+
+impl DctII {
+    /// Plans the transform (`n_out <= n_in`).
+    pub fn new(n_in: usize, n_out: usize) -> Self {
+        let n_out = n_out.min(n_in);
+        let n = n_in as f64;
+        let mut basis = Vec::with_capacity(n_in * n_out);
+        for k in 0..n_out {
+            let scale = if k == 0 {
+                (1.0 / n).sqrt()
+            } else {
+                (2.0 / n).sqrt()
+            };
+            for i in 0..n_in {
+                let angle = std::f64::consts::PI * k as f64 * (2 * i + 1) as f64 / (2.0 * n);
+                basis.push((scale * angle.cos()) as f32);
+            }
+        }
+        DctII { n_in, n_out, basis }
+    }
+
+    /// Input length.
+    pub fn n_in(&self) -> usize {
+        self.n_in
+    }
+
+    /// Number of coefficients kept.
+    pub fn n_out(&self) -> usize {
+        self.n_out
+    }
+
+    /// Transforms `input` (`n_in` values) into `out` (`n_out` values); extra values are ignored.
+    pub fn apply(&self, input: &[f32], out: &mut [f32]) {
+        for (o, row) in out.iter_mut().zip(self.basis.chunks_exact(self.n_in)) {
+            *o = crate::dot::dot(row, input);
+        }
+    }
+}
+
+/// `librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db)` in place over a whole spectrogram:
+/// `10 log10(max(S, 1e-10))`, then floored at the maximum minus `top_db`.
+///
+/// ```
+/// use ser_features::power_to_db;
+///
+/// let mut s = [1.0, 1e-3, 0.0, 1e-12];
+/// power_to_db(&mut s, Some(80.0));
+/// assert_eq!(s, [0.0, -30.0, -80.0, -80.0]);
+/// ```
+pub fn power_to_db(values: &mut [f32], top_db: Option<f32>) {
+    let mut peak = f32::NEG_INFINITY;
+    for v in values.iter_mut() {
+        *v = 10.0 * v.max(1e-10).log10();
+        peak = peak.max(*v);
+    }
+    if let Some(top_db) = top_db {
+        let floor = peak - top_db;
+        for v in values.iter_mut() {
+            *v = v.max(floor);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_textbook_formula() {
+        let (n_in, n_out) = (13, 7);
+        let dct = DctII::new(n_in, n_out);
+        let x: Vec<f32> = (0..n_in)
+            .map(|i| (i as f32 * 0.7).sin() * 3.0 - 1.0)
+            .collect();
+        let mut out = vec![0.0; n_out];
+        dct.apply(&x, &mut out);
+        for (k, o) in out.iter().enumerate() {
+            let s: f64 = x
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    *v as f64
+                        * (std::f64::consts::PI * k as f64 * (2 * i + 1) as f64
+                            / (2.0 * n_in as f64))
+                            .cos()
+                })
+                .sum();
+            let scale = if k == 0 {
+                (1.0 / n_in as f64).sqrt()
+            } else {
+                (2.0 / n_in as f64).sqrt()
+            };
+            assert!((*o as f64 - scale * s).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn full_transform_is_orthonormal() {
+        let dct = DctII::new(16, 16);
+        let x: Vec<f32> = (0..16).map(|i| (i * i % 7) as f32 - 3.0).collect();
+        let mut y = vec![0.0; 16];
+        dct.apply(&x, &mut y);
+        let ex: f32 = x.iter().map(|v| v * v).sum();
+        let ey: f32 = y.iter().map(|v| v * v).sum();
+        assert!((ex - ey).abs() < 1e-3 * ex);
+    }
+
+    #[test]
+    fn power_to_db_without_floor_keeps_small_values() {
+        let mut s = [1.0, 1e-12];
+        power_to_db(&mut s, None);
+        assert_eq!(s, [0.0, -100.0]);
+    }
+}

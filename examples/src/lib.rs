@@ -1,0 +1,1 @@
+//! Runnable examples of ser-adaptive live in `examples/*.rs`; this library is empty.
