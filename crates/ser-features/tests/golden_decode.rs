@@ -1,6 +1,8 @@
 //! Decoding every supported container and codec, against libsndfile's decode of the same files
 //! (fixtures by `scripts/make_golden.py`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{golden_dir, read_npy};

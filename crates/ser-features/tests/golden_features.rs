@@ -3,6 +3,8 @@
 //! Every comparison states its tolerance as the worst absolute error divided by the largest
 //! magnitude of librosa's array for that signal and feature group.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{golden_dir, read_npy, relative_error};

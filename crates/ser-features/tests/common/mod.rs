@@ -1,6 +1,6 @@
 //! Reading the librosa golden fixtures made by `scripts/make_golden.py`.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,124 @@
+//! Writing output files: never over an existing file without `--force`, never half-written.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::CliError;
+
+/// Fails when `path` exists and `force` is off.
+pub(crate) fn check_writable(path: &Path, force: bool) -> Result<(), CliError> {
+    if path.exists() && !force {
+        return Err(CliError(format!(
+            "{} exists; pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(CliError(format!("{}: no such folder", parent.display())));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `path` atomically: into a temporary file beside it, then renamed over it, so an
+/// interrupted run leaves the old file or none, never a half-written one.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<(), CliError> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp: PathBuf = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut out = BufWriter::new(File::create(&tmp)?);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CliError(format!("{}: cannot write: {e}", path.display())));
+    }
+    Ok(())
+}
+
+/// Quotes a CSV field when it holds a comma, a quote or a line break.
+pub(crate) fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Writes a 2-D little-endian float32 array in `.npy` format (version 1.0, C order).
+pub(crate) fn write_npy(
+    out: &mut impl Write,
+    rows: usize,
+    cols: usize,
+    data: &[f32],
+) -> std::io::Result<()> {
+    let mut header =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    // Magic (6) + version (2) + length (2) + header + newline, padded to a multiple of 64.
+    let unpadded = 10 + header.len() + 1;
+    header.push_str(&" ".repeat(unpadded.next_multiple_of(64) - unpadded));
+    header.push('\n');
+    out.write_all(b"\x93NUMPY\x01\x00")?;
+    out.write_all(&(header.len() as u16).to_le_bytes())?;
+    out.write_all(header.as_bytes())?;
+    for v in data {
+        out.write_all(&v.to_le_bytes())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("a.wav"), "a.wav");
+        assert_eq!(csv_field("a,b.wav"), "\"a,b.wav\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+    }
+
+    #[test]
+    fn npy_header_is_aligned_and_parsable() {
+        let mut buf = Vec::new();
+        write_npy(&mut buf, 2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        let header_len = u16::from_le_bytes([buf[8], buf[9]]) as usize;
+        assert_eq!((10 + header_len) % 64, 0);
+        assert_eq!(buf.len(), 10 + header_len + 24);
+        assert!(
+            std::str::from_utf8(&buf[10..10 + header_len])
+                .unwrap()
+                .contains("'shape': (2, 3)")
+        );
+    }
+
+    #[test]
+    fn existing_files_are_protected_and_writes_are_atomic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        std::fs::write(&path, "old").unwrap();
+        assert!(check_writable(&path, false).is_err());
+        assert!(check_writable(&path, true).is_ok());
+        // A failing writer leaves the old file intact and no temporary behind.
+        let err = write_atomically(&path, |w| {
+            w.write_all(b"partial")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(err.is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        write_atomically(&path, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+}
