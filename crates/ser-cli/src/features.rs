@@ -101,6 +101,11 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let force = m.get_flag("force");
     let with_tuning = m.get_flag("with-tuning");
     let quiet = m.get_flag("quiet");
+    // Parsed before anything else so a typo is reported even with --demo.
+    let kind: CorpusKind = m
+        .get_one::<String>("corpus")
+        .map_or("auto", String::as_str)
+        .parse()?;
     let sidecars = |out: &PathBuf| {
         let base = out.as_os_str().to_string_lossy().into_owned();
         (
