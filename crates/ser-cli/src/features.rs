@@ -142,10 +142,6 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
             .flatten()
             .cloned()
             .collect();
-        let kind: CorpusKind = m
-            .get_one::<String>("corpus")
-            .map_or("auto", String::as_str)
-            .parse()?;
         let listing = corpus::load(&paths, &kind)?;
         for skipped in &listing.skipped {
             eprintln!("skipped: {}: {}", skipped.path.display(), skipped.reason);

@@ -43,48 +43,42 @@ impl ChromaFilterbank {
         let nc = n_chroma as f64;
         let a440 = 440.0 * 2f64.powf(tuning / nc);
         let step = sample_rate / n_fft as f64;
-        // frqbins over all n_fft bins; bin 0 is placed 1.5 octaves below bin 1.
-        let mut frqbins = Vec::with_capacity(n_fft);
+        // librosa builds all n_fft columns, then keeps the first n_fft / 2 + 1. A column depends
+        // only on its own bin's frequency and the next one's, so we build just the kept columns
+        // (for n_fft >= 16 the next bin always exists, so librosa's "last column has width 1"
+        // never applies to a kept column).
+        let n_bins = n_fft / 2 + 1;
+        // frqbins[0..=n_bins]; bin 0 is placed 1.5 octaves below bin 1.
+        let mut frqbins = Vec::with_capacity(n_bins + 1);
         frqbins.push(0.0);
-        frqbins.extend((1..n_fft).map(|i| nc * ((i as f64 * step) / (a440 / 16.0)).log2()));
-        frqbins[0] = if n_fft > 1 {
-            frqbins[1] - 1.5 * nc
-        } else {
-            0.0
-        };
-        let mut binwidth: Vec<f64> = frqbins.windows(2).map(|w| (w[1] - w[0]).max(1.0)).collect();
-        binwidth.push(1.0);
+        frqbins.extend((1..=n_bins).map(|i| nc * ((i as f64 * step) / (a440 / 16.0)).log2()));
+        frqbins[0] = frqbins[1] - 1.5 * nc;
+        let binwidth: Vec<f64> = frqbins.windows(2).map(|w| (w[1] - w[0]).max(1.0)).collect();
 
         let n2 = (nc / 2.0).round_ties_even();
-        let mut wts = vec![0f64; n_chroma * n_fft];
-        for c in 0..n_chroma {
-            for k in 0..n_fft {
+        let mut column = vec![0f64; n_chroma];
+        let mut wts = vec![0f64; n_chroma * n_bins];
+        for k in 0..n_bins {
+            for (c, w) in column.iter_mut().enumerate() {
                 let d = py_mod(frqbins[k] - c as f64 + n2 + 10.0 * nc, nc) - n2;
-                wts[c * n_fft + k] = (-0.5 * (2.0 * d / binwidth[k]).powi(2)).exp();
+                *w = (-0.5 * (2.0 * d / binwidth[k]).powi(2)).exp();
             }
-        }
-        for k in 0..n_fft {
-            let mut sq = 0.0;
-            for c in 0..n_chroma {
-                sq += wts[c * n_fft + k] * wts[c * n_fft + k];
-            }
-            let mut len = sq.powf(0.5);
+            let mut len = column.iter().map(|w| w * w).sum::<f64>().powf(0.5);
             if len < f64::MIN_POSITIVE {
                 len = 1.0;
             }
             let octave = (-0.5 * ((frqbins[k] / nc - CTROCT) / OCTWIDTH).powi(2)).exp();
-            for c in 0..n_chroma {
-                wts[c * n_fft + k] = wts[c * n_fft + k] / len * octave;
+            for (c, w) in column.iter().enumerate() {
+                wts[c * n_bins + k] = w / len * octave;
             }
         }
         // Start at C rather than A: roll the rows by -3 bins per 12.
         let roll = 3 * (n_chroma / 12);
-        let n_bins = n_fft / 2 + 1;
         let mut weights = vec![0f32; n_chroma * n_bins];
         for c in 0..n_chroma {
             let src = (c + roll) % n_chroma;
             for k in 0..n_bins {
-                weights[c * n_bins + k] = wts[src * n_fft + k] as f32;
+                weights[c * n_bins + k] = wts[src * n_bins + k] as f32;
             }
         }
         ChromaFilterbank {
@@ -115,7 +109,8 @@ impl ChromaFilterbank {
         for (o, row) in out.iter_mut().zip(self.weights.chunks_exact(self.n_bins)) {
             *o = dot(row, spectrum);
         }
-        let peak = out.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        // The raw chroma is a sum of non-negative weights times non-negative magnitudes.
+        let peak = crate::dot::max(out).max(0.0);
         // librosa leaves columns below the smallest normal float unnormalised.
         if peak >= f32::MIN_POSITIVE {
             for o in out.iter_mut() {
@@ -133,6 +128,13 @@ pub(crate) struct PitchTracker {
     n_fft: usize,
     /// Bins `k` with `150 <= f_k < fmax`.
     bins: std::ops::Range<usize>,
+}
+
+/// Scratch buffers of [`PitchTracker::peaks`], reused across frames.
+#[derive(Debug, Default)]
+pub(crate) struct PeakScratch {
+    gated: Vec<f32>,
+    is_max: Vec<u8>,
 }
 
 /// One spectral peak: its interpolated frequency and magnitude.
@@ -161,56 +163,58 @@ impl PitchTracker {
     }
 
     /// Appends the peaks of one frame (`spectrum` holds `n_fft / 2 + 1` non-negative values).
-    pub(crate) fn peaks(&self, spectrum: &[f32], out: &mut Vec<Peak>) {
+    ///
+    /// `flags` is scratch space, reused across frames.
+    pub(crate) fn peaks(&self, spectrum: &[f32], flags: &mut PeakScratch, out: &mut Vec<Peak>) {
         let n = spectrum.len();
-        if n < 3 || self.bins.is_empty() {
+        // The feasible bins (150 Hz to 4 kHz, below Nyquist) never include the first or last
+        // bin, so every candidate has two neighbours; clamp in case of a tiny FFT.
+        let (lo, hi) = (
+            self.bins.start.max(1),
+            self.bins.end.min(n.saturating_sub(1)),
+        );
+        if lo >= hi {
             return;
         }
-        let peak = spectrum.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-        let reference = 0.1f32 * peak;
-        let gated = |j: usize| {
-            if spectrum[j] > reference {
-                spectrum[j]
-            } else {
-                0.0
-            }
-        };
-        for i in self.bins.clone() {
-            let is_max = if i == 0 {
-                false
-            } else if i == n - 1 {
-                gated(i) > gated(i - 1)
-            } else {
-                gated(i) > gated(i - 1) && gated(i) >= gated(i + 1)
-            };
-            if !is_max {
-                continue;
-            }
+        let reference = 0.1f32 * crate::dot::max(spectrum);
+        // librosa's localmax of the gated spectrum: x[i] > x[i-1] and x[i] >= x[i+1], with
+        // gated-out bins at 0 (which can never be a strict maximum). Both passes are
+        // branch-free and vectorise; only the few flagged bins are visited below.
+        let gated = &mut flags.gated;
+        gated.clear();
+        gated.extend(
+            spectrum[lo - 1..hi + 1]
+                .iter()
+                .map(|&v| if v > reference { v } else { 0.0 }),
+        );
+        let is_max = &mut flags.is_max;
+        is_max.clear();
+        is_max.resize(hi - lo, 0);
+        for ((m, l), (c, r)) in is_max
+            .iter_mut()
+            .zip(gated.iter())
+            .zip(gated[1..].iter().zip(&gated[2..]))
+        {
+            *m = u8::from(c > l) & u8::from(c >= r);
+        }
+        for (offset, _) in flags.is_max.iter().enumerate().filter(|(_, f)| **f != 0) {
+            let i = lo + offset;
+            let (below, mid, above) = (spectrum[i - 1], spectrum[i], spectrum[i + 1]);
             // Parabolic interpolation and gradient at bin i, with librosa's mixed f32/f64
             // arithmetic (numba promotes `2 * x` and `x / 2` to f64 in the stencil).
-            let (shift, avg) = if i == 0 || i == n - 1 {
-                let avg = if i == 0 {
-                    spectrum[1] - spectrum[0]
-                } else {
-                    spectrum[n - 1] - spectrum[n - 2]
-                };
-                (0.0f32, avg)
+            let a = (above + below) as f64 - 2.0 * mid as f64;
+            let b = (above - below) as f64 / 2.0;
+            let shift = if b.abs() >= a.abs() {
+                0.0
             } else {
-                let (lo, mid, hi) = (spectrum[i - 1], spectrum[i], spectrum[i + 1]);
-                let a = (hi + lo) as f64 - 2.0 * mid as f64;
-                let b = (hi - lo) as f64 / 2.0;
-                let shift = if b.abs() >= a.abs() {
-                    0.0
-                } else {
-                    (-b / a) as f32
-                };
-                (shift, (hi - lo) / 2.0)
+                (-b / a) as f32
             };
+            let avg = (above - below) / 2.0;
             let dskew = 0.5f32 * avg * shift;
             let pitch = ((i as f64 + shift as f64) * self.sample_rate / self.n_fft as f64) as f32;
             out.push(Peak {
                 pitch,
-                magnitude: spectrum[i] + dskew,
+                magnitude: mid + dskew,
             });
         }
     }
@@ -219,11 +223,13 @@ impl PitchTracker {
 /// numpy's median of f32 values (the mean of the two middle values for an even count, in f32).
 fn median_f32(values: &mut [f32]) -> f32 {
     let n = values.len();
-    values.sort_unstable_by(f32::total_cmp);
+    let (below, &mut upper, _) = values.select_nth_unstable_by(n / 2, f32::total_cmp);
     if n % 2 == 1 {
-        values[n / 2]
+        upper
     } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
+        // The largest value below the upper middle is the lower middle.
+        let lower = below.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        (lower + upper) / 2.0
     }
 }
 
@@ -351,7 +357,7 @@ mod tests {
         spectrum[57] = 0.8;
         spectrum[58] = 0.1;
         let mut peaks = Vec::new();
-        tracker.peaks(&spectrum, &mut peaks);
+        tracker.peaks(&spectrum, &mut PeakScratch::default(), &mut peaks);
         assert_eq!(peaks.len(), 1);
         // librosa's parabola: a = x[+1] + x[-1] - 2 x[0] = -1.0, b = (x[+1] - x[-1]) / 2 = 0.3,
         // shift = -b / a = 0.3 bins.

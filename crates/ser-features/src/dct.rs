@@ -16,7 +16,10 @@
 pub struct DctII {
     n_in: usize,
     n_out: usize,
-    basis: Vec<f32>,
+    /// The basis transposed, `n_in x n_out`: row `i` holds input `i`'s weight in each output,
+    /// so one pass over the input updates all outputs at once (vectorised across outputs, and
+    /// each output summed in input order: the same result on every CPU).
+    basis_t: Vec<f32>,
 }
 
 impl DctII {
@@ -24,7 +27,7 @@ impl DctII {
     pub fn new(n_in: usize, n_out: usize) -> Self {
         let n_out = n_out.min(n_in);
         let n = n_in as f64;
-        let mut basis = Vec::with_capacity(n_in * n_out);
+        let mut basis_t = vec![0f32; n_in * n_out];
         for k in 0..n_out {
             let scale = if k == 0 {
                 (1.0 / n).sqrt()
@@ -33,10 +36,14 @@ impl DctII {
             };
             for i in 0..n_in {
                 let angle = std::f64::consts::PI * k as f64 * (2 * i + 1) as f64 / (2.0 * n);
-                basis.push((scale * angle.cos()) as f32);
+                basis_t[i * n_out + k] = (scale * angle.cos()) as f32;
             }
         }
-        DctII { n_in, n_out, basis }
+        DctII {
+            n_in,
+            n_out,
+            basis_t,
+        }
     }
 
     /// Input length.
@@ -51,8 +58,16 @@ impl DctII {
 
     /// Transforms `input` (`n_in` values) into `out` (`n_out` values); extra values are ignored.
     pub fn apply(&self, input: &[f32], out: &mut [f32]) {
-        for (o, row) in out.iter_mut().zip(self.basis.chunks_exact(self.n_in)) {
-            *o = crate::dot::dot(row, input);
+        let n_out = self.n_out.min(out.len());
+        let out = &mut out[..n_out];
+        out.fill(0.0);
+        if self.n_out == 0 {
+            return;
+        }
+        for (x, row) in input.iter().zip(self.basis_t.chunks_exact(self.n_out)) {
+            for (o, w) in out.iter_mut().zip(row) {
+                *o += w * x;
+            }
         }
     }
 }
@@ -68,13 +83,11 @@ impl DctII {
 /// assert_eq!(s, [0.0, -30.0, -80.0, -80.0]);
 /// ```
 pub fn power_to_db(values: &mut [f32], top_db: Option<f32>) {
-    let mut peak = f32::NEG_INFINITY;
     for v in values.iter_mut() {
         *v = 10.0 * v.max(1e-10).log10();
-        peak = peak.max(*v);
     }
     if let Some(top_db) = top_db {
-        let floor = peak - top_db;
+        let floor = crate::dot::max(values) - top_db;
         for v in values.iter_mut() {
             *v = v.max(floor);
         }

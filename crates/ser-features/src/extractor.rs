@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use ndarray::Array2;
 
 use crate::audio::{check_finite, decode_file};
-use crate::chroma::{ChromaFilterbank, PitchTracker, estimate_tuning};
+use crate::chroma::{ChromaFilterbank, PeakScratch, PitchTracker, estimate_tuning};
 use crate::config::{ChromaSource, FeatureConfig, MelOutput, Pooling, Tuning};
 use crate::dct::{DctII, power_to_db};
 use crate::error::{FeatureError, Result};
@@ -229,8 +229,9 @@ impl FeatureExtractor {
                 (Tuning::Fixed(t), _) => t,
                 (Tuning::Estimate, Some(tracker)) => {
                     let mut peaks = Vec::new();
+                    let mut flags = PeakScratch::default();
                     for frame in spectrum.chunks_exact(n_bins) {
-                        tracker.peaks(frame, &mut peaks);
+                        tracker.peaks(frame, &mut flags, &mut peaks);
                     }
                     estimate_tuning(&peaks, c.n_chroma)
                 }

@@ -3,9 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
+use crate::dot::magnitudes;
 use crate::error::{FeatureError, Result};
 
 /// A planned magnitude STFT: `librosa.stft(y, n_fft, hop_length, window="hann", center=True,
@@ -125,15 +125,22 @@ impl Stft {
         let mut spectrum = self.fft.make_output_vec();
         let mut scratch = self.fft.make_scratch_vec();
         for (t, row) in out.chunks_exact_mut(n_bins).enumerate() {
-            // Frame t covers signal[t*hop - pad .. t*hop - pad + n_fft], zero outside the signal.
+            // Frame t covers signal[t*hop - pad .. t*hop - pad + n_fft]; outside the signal it
+            // is zero (centred frames, zero padding). Only the overlap is multiplied.
             let start = (t * self.hop_length) as isize - pad as isize;
-            for (i, (x, w)) in frame.iter_mut().zip(&self.window).enumerate() {
-                let j = start + i as isize;
-                *x = if j >= 0 && (j as usize) < signal.len() {
-                    signal[j as usize] * w
-                } else {
-                    0.0
-                };
+            let lo = (-start).clamp(0, self.n_fft as isize) as usize;
+            let hi =
+                (signal.len() as isize - start).clamp(lo as isize, self.n_fft as isize) as usize;
+            frame[..lo].fill(0.0);
+            frame[hi..].fill(0.0);
+            let from = (start + lo as isize) as usize;
+            let samples = &signal[from..from + (hi - lo)];
+            for ((x, s), w) in frame[lo..hi]
+                .iter_mut()
+                .zip(samples)
+                .zip(&self.window[lo..hi])
+            {
+                *x = s * w;
             }
             self.fft
                 .process_with_scratch(&mut frame, &mut spectrum, &mut scratch)
@@ -143,16 +150,10 @@ impl Stft {
                     expected: self.n_fft,
                     got: e.to_string().len(),
                 })?;
-            for (m, c) in row.iter_mut().zip(&spectrum) {
-                *m = norm(*c);
-            }
+            magnitudes(&spectrum, row);
         }
         Ok(())
     }
-}
-
-fn norm(c: Complex<f32>) -> f32 {
-    (c.re * c.re + c.im * c.im).sqrt()
 }
 
 #[cfg(test)]
