@@ -249,13 +249,13 @@ fn mix_to_mono(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
 
 /// Fails on the first NaN or infinite sample.
 pub(crate) fn check_finite(samples: &[f32]) -> Result<()> {
-    // `v - v` is 0 for a finite value and NaN for NaN or infinity: eight lanes of that
+    // `v * 0` is 0 for a finite value and NaN for NaN or infinity: eight lanes of that
     // vectorise, and only a signal that fails pays for the search of the first culprit.
     let mut acc = [0.0f32; 8];
     let split = samples.len() / 8 * 8;
     for chunk in samples[..split].chunks_exact(8) {
         for l in 0..8 {
-            acc[l] += chunk[l] - chunk[l];
+            acc[l] += chunk[l] * 0.0;
         }
     }
     let tail_ok = samples[split..].iter().all(|v| v.is_finite());
