@@ -12,7 +12,7 @@ use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::error::{FeatureError, Result};
-use crate::{MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+use crate::{MAX_ABS_SAMPLE, MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 
 /// A decoded signal: mono samples in `[-1, 1]` and their sample rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -225,7 +225,7 @@ fn decode_inner(bytes: Vec<u8>) -> Result<Audio> {
         return Err(FeatureError::EmptySignal);
     }
     let sample_rate = rate.ok_or(FeatureError::SampleRate { sample_rate: 0 })?;
-    check_finite(&mono)?;
+    check_samples(&mono)?;
     Ok(Audio {
         samples: mono,
         sample_rate,
@@ -247,22 +247,33 @@ fn mix_to_mono(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
     );
 }
 
-/// Fails on the first NaN or infinite sample.
-pub(crate) fn check_finite(samples: &[f32]) -> Result<()> {
-    // `v * 0` is 0 for a finite value and NaN for NaN or infinity: eight lanes of that
-    // vectorise, and only a signal that fails pays for the search of the first culprit.
-    let mut acc = [0.0f32; 8];
+/// Fails on the first NaN, infinite or absurdly large sample (beyond [`MAX_ABS_SAMPLE`]).
+pub(crate) fn check_samples(samples: &[f32]) -> Result<()> {
+    // `v * 0` is 0 for a finite value and NaN for NaN or infinity; the running maximum of |v|
+    // catches huge finite values. Eight lanes of each vectorise, and only a signal that fails
+    // pays for the search of the first culprit.
+    let mut nan = [0.0f32; 8];
+    let mut peak = [0.0f32; 8];
     let split = samples.len() / 8 * 8;
     for chunk in samples[..split].chunks_exact(8) {
         for l in 0..8 {
-            acc[l] += chunk[l] * 0.0;
+            nan[l] += chunk[l] * 0.0;
+            let a = chunk[l].abs();
+            peak[l] = if a > peak[l] { a } else { peak[l] };
         }
     }
-    let tail_ok = samples[split..].iter().all(|v| v.is_finite());
-    if acc.iter().all(|a| *a == 0.0) && tail_ok {
+    let fine = |v: &f32| v.is_finite() && v.abs() <= MAX_ABS_SAMPLE;
+    if nan.iter().all(|a| *a == 0.0)
+        && peak.iter().all(|p| *p <= MAX_ABS_SAMPLE)
+        && samples[split..].iter().all(fine)
+    {
         return Ok(());
     }
-    match samples.iter().position(|v| !v.is_finite()) {
+    match samples.iter().position(|v| !fine(v)) {
+        Some(index) if samples[index].is_finite() => Err(FeatureError::SampleOutOfRange {
+            index,
+            value: samples[index],
+        }),
         Some(index) => Err(FeatureError::NonFiniteSample {
             index,
             value: samples[index],
@@ -349,6 +360,45 @@ mod tests {
         assert!(decode_bytes(absurd_rate).is_err());
         let no_data = wav_bytes(16000, 1, 16, 1, &[]);
         assert!(decode_bytes(no_data).is_err());
+    }
+
+    /// Found by fuzzing `decode_extract` (crash-3e430586...): bytes inserted into a float WAV
+    /// shifted its samples into values like -2.1e17, finite but large enough that their power
+    /// overflowed to infinity in the features. Such files are now refused by name.
+    #[test]
+    fn fuzz_regression_huge_float_samples_are_refused() {
+        let mut samples = vec![0.1f32; 4000];
+        samples[1234] = f32::from_le_bytes([24, 103, 62, 220]);
+        assert!(samples[1234].is_finite() && samples[1234] < -1e17);
+        let bytes = wav_bytes(
+            16000,
+            1,
+            32,
+            3,
+            &samples
+                .iter()
+                .flat_map(|s| s.to_le_bytes())
+                .collect::<Vec<_>>(),
+        );
+        match decode_bytes(bytes) {
+            Err(FeatureError::SampleOutOfRange { index: 1234, .. }) => {}
+            other => panic!("expected SampleOutOfRange at 1234, got {other:?}"),
+        }
+        // Integer-scaled float files (peaks near 32768) are still accepted.
+        let scaled: Vec<f32> = (0..4000)
+            .map(|i| (i as f32 * 0.05).sin() * 32767.0)
+            .collect();
+        let bytes = wav_bytes(
+            16000,
+            1,
+            32,
+            3,
+            &scaled
+                .iter()
+                .flat_map(|s| s.to_le_bytes())
+                .collect::<Vec<_>>(),
+        );
+        assert!(decode_bytes(bytes).is_ok());
     }
 
     #[test]

@@ -70,6 +70,18 @@ pub enum FeatureError {
         /// Its value.
         value: f32,
     },
+    /// A finite sample far outside the audio range (beyond [`crate::MAX_ABS_SAMPLE`]): corrupt
+    /// float data, whose power would overflow.
+    #[error(
+        "sample {index} is {value}, beyond +-{}: float audio is expected in [-1, 1]",
+        crate::MAX_ABS_SAMPLE
+    )]
+    SampleOutOfRange {
+        /// Index of the first offending sample (in frames of the mono signal).
+        index: usize,
+        /// Its value.
+        value: f32,
+    },
     /// The sample rate is zero or absurd.
     #[error(
         "sample rate {sample_rate} Hz is outside the supported range {}..={} Hz",

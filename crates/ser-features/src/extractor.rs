@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use ndarray::Array2;
 
-use crate::audio::{check_finite, decode_file};
+use crate::audio::{check_samples, decode_file};
 use crate::chroma::{ChromaFilterbank, PeakScratch, PitchTracker, estimate_tuning};
 use crate::config::{ChromaSource, FeatureConfig, MelOutput, Pooling, Tuning};
 use crate::dct::{DctII, power_to_db};
@@ -190,7 +190,7 @@ impl FeatureExtractor {
         if signal.is_empty() {
             return Err(FeatureError::EmptySignal);
         }
-        check_finite(signal)?;
+        check_samples(signal)?;
         let resampled;
         let (signal, sr) = match self.config.sample_rate {
             Some(target) if target != sample_rate => {

@@ -57,5 +57,9 @@ pub use stft::{Stft, hann_window};
 pub const MIN_SAMPLE_RATE: u32 = 1_000;
 /// Highest sample rate accepted, in Hz.
 pub const MAX_SAMPLE_RATE: u32 = 768_000;
+/// Largest sample magnitude accepted. Audio is expected in [-1, 1]; float files written in
+/// the 16-bit integer scale (up to 32768) still pass, while corrupt float data, whose power
+/// would overflow f32, is refused.
+pub const MAX_ABS_SAMPLE: f32 = 1e6;
 /// Most channels accepted in a file.
 pub const MAX_CHANNELS: usize = 256;
