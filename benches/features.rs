@@ -21,28 +21,6 @@ fn clip(rate: u32) -> Vec<f32> {
     samples
 }
 
-fn wav_bytes(samples: &[f32], rate: u32) -> Vec<u8> {
-    let data: Vec<u8> = samples
-        .iter()
-        .flat_map(|s| ((s * 32767.0) as i16).to_le_bytes())
-        .collect();
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data);
-    out
-}
-
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("extract_3s");
     for rate in [16_000u32, 44_100] {
@@ -63,7 +41,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("pinned_tuning_{rate}hz"), |b| {
             b.iter(|| pinned.extract(&samples, rate))
         });
-        let bytes = wav_bytes(&samples, rate);
+        let bytes = ser_adaptive::features::encode_wav_pcm16(&samples, rate);
         group.bench_function(format!("decode_and_extract_wav_{rate}hz"), |b| {
             b.iter(|| {
                 let audio = ser_adaptive::features::decode_bytes(bytes.clone()).expect("valid wav");

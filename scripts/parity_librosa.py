@@ -48,27 +48,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-VENV_DIR = REPO_ROOT / ".venv"
-
-
-def _ensure_venv() -> None:
-    """Re-executes this script under the repo venv (creating it) unless already there."""
-    try:
-        if Path(sys.prefix).resolve() == VENV_DIR.resolve():
-            return
-    except OSError:
-        pass
-    setup = REPO_ROOT / "scripts" / "setup_venv.sh"
-    print(f"not running in {VENV_DIR}; running {setup} ...", file=sys.stderr)
-    # setup_venv.sh prints progress on stdout; keep our stdout for the report.
-    subprocess.run([str(setup)], check=True, stdout=sys.stderr)
-    python = VENV_DIR / "bin" / "python"
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
-
+from common import REPO_ROOT, ensure_venv, find_audio_files
 
 if __name__ == "__main__":
-    _ensure_venv()
+    ensure_venv(__file__)
 
 # ruff: noqa: E402  (imports after the venv bootstrap on purpose)
 import argparse
@@ -86,8 +69,6 @@ import numpy as np
 import scipy
 import soundfile as sf
 
-# Same list as ser-features' corpus::AUDIO_EXTENSIONS.
-AUDIO_EXTENSIONS = {"wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc"}
 N_MFCC = 40
 N_CHROMA = 12
 N_MELS = 128
@@ -102,23 +83,6 @@ GROUPS = [
     ("mel", "mel (power)", "mel", "T1", "mel", N_MELS),
 ]
 STATS = ["mean", "std"]
-
-
-def find_audio_files(root: Path) -> list[Path]:
-    """All audio files under root (or root itself if a file), sorted like ser (by path components)."""
-    if root.is_file():
-        return [root]
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in filenames:
-            if name.startswith("."):
-                continue
-            ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-            if ext in AUDIO_EXTENSIONS:
-                found.append(Path(dirpath) / name)
-    found.sort(key=lambda p: p.parts)
-    return found
 
 
 def path_key(p: str | Path) -> str:

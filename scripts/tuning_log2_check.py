@@ -22,7 +22,8 @@ import librosa
 import librosa.core.convert as convert
 import librosa.core.pitch as pitch
 
-EXTENSIONS = {".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".aif", ".aiff", ".aifc"}
+from common import find_audio_files
+
 _numpy_hz_to_octs = convert.hz_to_octs
 
 
@@ -48,7 +49,7 @@ def main():
     parser.add_argument("folder", type=pathlib.Path)
     parser.add_argument("--only-different", action="store_true")
     args = parser.parse_args()
-    files = sorted(p for p in args.folder.rglob("*") if p.suffix.lower() in EXTENSIONS)
+    files = find_audio_files(args.folder)
     print(f"command: {' '.join(sys.argv)}")
     print(f"librosa {librosa.__version__}, numpy {np.__version__}, "
           f"numpy SIMD found: {np.__config__.CONFIG.get('SIMD Extensions', {}).get('found')}")

@@ -18,27 +18,10 @@ fn text(bytes: &[u8]) -> String {
 
 /// A 16-bit mono WAV of a 220 Hz tone.
 fn write_wav(path: &Path, rate: u32, n: usize) {
-    let data: Vec<u8> = (0..n)
-        .flat_map(|i| {
-            let v = (i as f32 * 220.0 * std::f32::consts::TAU / rate as f32).sin() * 0.3;
-            ((v * 32767.0) as i16).to_le_bytes()
-        })
+    let tone: Vec<f32> = (0..n)
+        .map(|i| (i as f32 * 220.0 * std::f32::consts::TAU / rate as f32).sin() * 0.3)
         .collect();
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data);
-    std::fs::write(path, out).unwrap();
+    std::fs::write(path, ser_adaptive::features::encode_wav_pcm16(&tone, rate)).unwrap();
 }
 
 #[test]

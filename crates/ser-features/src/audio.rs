@@ -233,6 +233,39 @@ fn decode_inner(bytes: Vec<u8>) -> Result<Audio> {
     })
 }
 
+/// Encodes a mono signal as a 16-bit PCM WAV file (samples clamped to [-1, 1], scaled by 32767
+/// and rounded), for writing synthetic or processed audio where any tool can read it.
+///
+/// ```
+/// let tone: Vec<f32> = (0..800).map(|i| (i as f32 * 0.1).sin() * 0.5).collect();
+/// let bytes = ser_features::encode_wav_pcm16(&tone, 8_000);
+/// let audio = ser_features::decode_bytes(bytes)?;
+/// assert_eq!((audio.sample_rate, audio.samples.len()), (8_000, 800));
+/// assert!(audio.samples.iter().zip(&tone).all(|(a, b)| (a - b).abs() < 1e-4));
+/// # Ok::<(), ser_features::FeatureError>(())
+/// ```
+pub fn encode_wav_pcm16(samples: &[f32], sample_rate: u32) -> Vec<u8> {
+    let data_len = (samples.len() * 2) as u32;
+    let mut out = Vec::with_capacity(44 + samples.len() * 2);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&sample_rate.to_le_bytes());
+    out.extend_from_slice(&sample_rate.wrapping_mul(2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
 /// Appends the mean over channels of each interleaved frame (librosa's `to_mono`).
 fn mix_to_mono(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
     if channels == 1 {
@@ -287,6 +320,12 @@ mod tests {
     use super::*;
     use crate::test_util::wav_bytes;
 
+    /// A mono 32-bit float WAV of `samples`.
+    fn float_wav(samples: &[f32]) -> Vec<u8> {
+        let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        wav_bytes(16000, 1, 32, 3, &data)
+    }
+
     #[test]
     fn stereo_is_mixed_by_the_mean() {
         let mut mono = Vec::new();
@@ -316,16 +355,7 @@ mod tests {
     #[test]
     fn nan_in_a_float_wav_is_named() {
         let samples = [0.1f32, f32::NAN, 0.2];
-        let bytes = wav_bytes(
-            16000,
-            1,
-            32,
-            3,
-            &samples
-                .iter()
-                .flat_map(|s| s.to_le_bytes())
-                .collect::<Vec<_>>(),
-        );
+        let bytes = float_wav(&samples);
         match decode_bytes(bytes) {
             Err(FeatureError::NonFiniteSample { index: 1, .. }) => {}
             other => panic!("expected NonFiniteSample at 1, got {other:?}"),
@@ -370,16 +400,7 @@ mod tests {
         let mut samples = vec![0.1f32; 4000];
         samples[1234] = f32::from_le_bytes([24, 103, 62, 220]);
         assert!(samples[1234].is_finite() && samples[1234] < -1e17);
-        let bytes = wav_bytes(
-            16000,
-            1,
-            32,
-            3,
-            &samples
-                .iter()
-                .flat_map(|s| s.to_le_bytes())
-                .collect::<Vec<_>>(),
-        );
+        let bytes = float_wav(&samples);
         match decode_bytes(bytes) {
             Err(FeatureError::SampleOutOfRange { index: 1234, .. }) => {}
             other => panic!("expected SampleOutOfRange at 1234, got {other:?}"),
@@ -388,16 +409,7 @@ mod tests {
         let scaled: Vec<f32> = (0..4000)
             .map(|i| (i as f32 * 0.05).sin() * 32767.0)
             .collect();
-        let bytes = wav_bytes(
-            16000,
-            1,
-            32,
-            3,
-            &scaled
-                .iter()
-                .flat_map(|s| s.to_le_bytes())
-                .collect::<Vec<_>>(),
-        );
+        let bytes = float_wav(&scaled);
         assert!(decode_bytes(bytes).is_ok());
     }
 

@@ -40,7 +40,7 @@ mod stft;
 #[cfg(test)]
 mod test_util;
 
-pub use audio::{Audio, decode_bytes, decode_file};
+pub use audio::{Audio, decode_bytes, decode_file, encode_wav_pcm16};
 pub use chroma::{ChromaFilterbank, pitch_tuning};
 pub use config::{
     ChromaSource, FeatureConfig, FeatureGroups, MAX_N_FFT, MelNorm, MelOutput, MelScale, Pooling,

@@ -1,0 +1,56 @@
+"""Shared by the scripts in this folder: the repository venv and ser's file search.
+
+Only the standard library is imported here, so a script can use it before (re-)executing
+itself under the venv and before numpy is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VENV_DIR = REPO_ROOT / ".venv"
+
+# Same list as ser-features' corpus::AUDIO_EXTENSIONS.
+AUDIO_EXTENSIONS = {"wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc"}
+
+
+def ensure_venv(script: str) -> None:
+    """Re-executes `script` under the repository venv (creating it) unless already there.
+
+    Environment variables set before the call are inherited by the new process.
+    """
+    try:
+        if Path(sys.prefix).resolve() == VENV_DIR.resolve():
+            return
+    except OSError:
+        pass
+    setup = REPO_ROOT / "scripts" / "setup_venv.sh"
+    print(f"not running in {VENV_DIR}; running {setup} ...", file=sys.stderr)
+    # setup_venv.sh prints progress on stdout; keep our stdout for the report.
+    subprocess.run([str(setup)], check=True, stdout=sys.stderr)
+    python = VENV_DIR / "bin" / "python"
+    os.execv(str(python), [str(python), str(Path(script).resolve()), *sys.argv[1:]])
+
+
+def find_audio_files(root: Path) -> list[Path]:
+    """All audio files under root (or root itself if a file), sorted like ser (by path components).
+
+    Hidden files and folders are skipped, as ser does.
+    """
+    if root.is_file():
+        return [root]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+            if ext in AUDIO_EXTENSIONS:
+                found.append(Path(dirpath) / name)
+    found.sort(key=lambda p: p.parts)
+    return found
