@@ -413,6 +413,19 @@ mod tests {
         assert!(decode_bytes(bytes).is_ok());
     }
 
+    /// Found by fuzzing `decode_extract` (minimised to 36 bytes): a WAV `fmt ` chunk declaring
+    /// 65281 channels makes symphonia's block-align arithmetic overflow a u16. With overflow
+    /// checks (debug builds, as here) symphonia panics, which must come back as an error; in
+    /// release builds it wraps and our channel-count check refuses the file.
+    #[test]
+    fn fuzz_regression_wav_with_65281_channels_is_an_error() {
+        let bytes = vec![
+            82, 73, 70, 70, 100, 31, 0, 0, 87, 65, 86, 69, 102, 109, 116, 32, 16, 0, 0, 0, 1, 0, 1,
+            255, 253, 62, 0, 0, 0, 125, 0, 0, 2, 0, 16, 0,
+        ];
+        assert!(decode_bytes(bytes).is_err());
+    }
+
     #[test]
     fn missing_file_names_the_path() {
         let err = decode_file("/definitely/not/here.wav").unwrap_err();
