@@ -20,7 +20,7 @@ use crate::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 #[derive(Debug)]
 struct RatePlan {
     mel: Option<MelFilterbank>,
-    pitch: Option<PitchTracker>,
+    pitch: PitchTracker,
 }
 
 /// Per-frame features of one signal, shaped like librosa's (`coefficients x frames`).
@@ -154,8 +154,7 @@ impl FeatureExtractor {
                     c.mel_norm,
                 )
             }),
-            pitch: (c.groups.chroma && c.tuning == Tuning::Estimate)
-                .then(|| PitchTracker::new(sr, c.n_fft)),
+            pitch: PitchTracker::new(sr, c.n_fft),
         });
         let mut plans = self.plans.write().unwrap_or_else(|p| p.into_inner());
         Arc::clone(plans.entry(sample_rate).or_insert(plan))
@@ -225,18 +224,16 @@ impl FeatureExtractor {
                 // librosa squares the magnitude (`np.abs(D) ** 2`), so do we.
                 spectrum.iter_mut().for_each(|v| *v *= *v);
             }
-            let t = match (c.tuning, &plan.pitch) {
-                (Tuning::Fixed(t), _) => t,
-                (Tuning::Estimate, Some(tracker)) => {
+            let t = match c.tuning {
+                Tuning::Fixed(t) => t,
+                Tuning::Estimate => {
                     let mut peaks = Vec::new();
-                    let mut flags = PeakScratch::default();
+                    let mut scratch = PeakScratch::default();
                     for frame in spectrum.chunks_exact(n_bins) {
-                        tracker.peaks(frame, &mut flags, &mut peaks);
+                        plan.pitch.peaks(frame, &mut scratch, &mut peaks);
                     }
                     estimate_tuning(&peaks, c.n_chroma)
                 }
-                // The plan holds a tracker whenever tuning is estimated.
-                (Tuning::Estimate, None) => 0.0,
             };
             let fb = self.chroma_bank(sr, t);
             chroma = vec![0.0f32; n_frames * c.n_chroma];
@@ -249,13 +246,20 @@ impl FeatureExtractor {
             tuning = Some(t);
         }
 
-        let mut mfcc = Vec::new();
+        // MFCC and dB mel both need power_to_db of the mel power; the power itself is kept
+        // only when the mel group holds power.
+        let keep_power = c.groups.mel && c.mel_output == MelOutput::Power;
         let need_db = c.groups.mfcc || (c.groups.mel && c.mel_output == MelOutput::Decibels);
         let mut mel_db = Vec::new();
         if need_db {
-            mel_db = mel.clone();
+            mel_db = if keep_power {
+                mel.clone()
+            } else {
+                std::mem::take(&mut mel)
+            };
             power_to_db(&mut mel_db, c.top_db);
         }
+        let mut mfcc = Vec::new();
         if let Some(dct) = &self.dct {
             mfcc = vec![0.0f32; n_frames * c.n_mfcc];
             for (frame, out) in mel_db
@@ -265,11 +269,11 @@ impl FeatureExtractor {
                 dct.apply(frame, out);
             }
         }
-        if c.groups.mel && c.mel_output == MelOutput::Decibels {
-            mel = mel_db;
-        } else if !c.groups.mel {
-            mel = Vec::new();
-        }
+        let mel = match (c.groups.mel, c.mel_output) {
+            (false, _) => Vec::new(),
+            (true, MelOutput::Power) => mel,
+            (true, MelOutput::Decibels) => mel_db,
+        };
         Ok(Analysis {
             n_frames,
             sample_rate: sr,
