@@ -5,6 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::codecs::audio::well_known::{CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, TrackType};
@@ -90,7 +91,28 @@ fn check_rate(rate: u64) -> Result<()> {
     Ok(())
 }
 
+/// Whether an MPEG audio file carries a Xing, Info or VBRI tag (an exact frame count) in its
+/// first frame, after any ID3v2 tag.
+fn has_mpeg_count_tag(bytes: &[u8]) -> bool {
+    let mut start = 0usize;
+    if bytes.len() >= 10 && &bytes[..3] == b"ID3" {
+        // ID3v2 size: four 7-bit bytes, plus the 10-byte header and an optional footer.
+        let size = bytes[6..10]
+            .iter()
+            .fold(0usize, |n, b| (n << 7) | usize::from(b & 0x7f));
+        let footer = if bytes[5] & 0x10 != 0 { 10 } else { 0 };
+        start = 10 + size + footer;
+    }
+    // The tag sits at most 36 bytes into the first frame; allow for a little padding before it.
+    let window = bytes.get(start..).unwrap_or_default();
+    let window = &window[..window.len().min(512)];
+    window
+        .windows(4)
+        .any(|w| w == b"Xing" || w == b"Info" || w == b"VBRI")
+}
+
 fn decode_inner(bytes: Vec<u8>) -> Result<Audio> {
+    let mpeg_count_tag = has_mpeg_count_tag(&bytes);
     let mss = MediaSourceStream::new(
         Box::new(Cursor::new(bytes)),
         MediaSourceStreamOptions::default(),
@@ -207,7 +229,11 @@ fn decode_inner(bytes: Vec<u8>) -> Result<Audio> {
         mix_to_mono(&interleaved, n_ch, &mut mono);
     }
     let got = mono.len() as u64;
-    if let Some(expected) = promised_frames {
+    // A container's frame count is exact for PCM, FLAC and Vorbis, and for MPEG audio with a
+    // Xing/Info/VBRI tag; without one, symphonia estimates it from the bitrate, so it cannot
+    // prove truncation (a stream cut mid-packet is still caught as `ended_early`).
+    let mpeg = [CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3].contains(&params.codec);
+    if let Some(expected) = promised_frames.filter(|_| !mpeg || mpeg_count_tag) {
         if got < expected {
             return Err(FeatureError::Truncated {
                 expected: Some(expected),
@@ -424,6 +450,21 @@ mod tests {
             255, 253, 62, 0, 0, 0, 125, 0, 0, 2, 0, 16, 0,
         ];
         assert!(decode_bytes(bytes).is_err());
+    }
+
+    #[test]
+    fn mpeg_count_tags_are_found_after_an_id3_tag() {
+        let mut frame = vec![0xFF, 0xFB, 0x90, 0x64];
+        frame.extend_from_slice(&[0; 32]);
+        frame.extend_from_slice(b"Xing");
+        assert!(has_mpeg_count_tag(&frame));
+        // ID3v2 header declaring 300 bytes of tag (syncsafe 0x00 0x00 0x02 0x2C).
+        let mut tagged = b"ID3\x04\x00\x00\x00\x00\x02\x2C".to_vec();
+        tagged.extend(std::iter::repeat_n(b'X', 300));
+        tagged.extend_from_slice(&frame);
+        assert!(has_mpeg_count_tag(&tagged));
+        let plain = [0xFF, 0xFB, 0x90, 0x64, 0, 0, 0, 0];
+        assert!(!has_mpeg_count_tag(&plain));
     }
 
     #[test]
