@@ -1,10 +1,40 @@
 //! The baseline multilayer perceptron of ser-adaptive.
 //!
-//! This crate will hold (issue 3): dense layers with ReLU and dropout, a softmax output,
-//! softmax cross-entropy, Adam, mini-batch training with early stopping on validation loss,
-//! input standardisation fitted on the training split, seeded and bit-reproducible
-//! initialisation, datasets and reproducible splits (stratified random, stratified k-fold,
-//! leave-one-speaker-out), metrics (WA, UA, macro-F1, confusion matrix) and self-describing,
-//! checksummed model files.
+//! Dense layers with ReLU and dropout, a softmax output, softmax cross-entropy, Adam,
+//! mini-batch training with early stopping on validation loss (best weights restored),
+//! standardisation fitted on the training split, and seeded, bit-reproducible training.
 //!
-//! It holds no API yet: nothing here is a placeholder.
+//! ```
+//! use ndarray::Array2;
+//! use ser_mlp::{fit, Labelled, Standardizer, TrainConfig};
+//!
+//! // Three classes of 2-D points around (0, 3), (3, 0) and (-3, -3).
+//! let centres = [[0.0f32, 3.0], [3.0, 0.0], [-3.0, -3.0]];
+//! let x = Array2::from_shape_fn((60, 2), |(i, j)| centres[i % 3][j] + ((i * 7 + j * 3) % 5) as f32 * 0.2);
+//! let y: Vec<usize> = (0..60).map(|i| i % 3).collect();
+//! let scaler = Standardizer::fit(x.view())?;
+//! let xs = scaler.transform(x.view())?;
+//! let config = TrainConfig { hidden: vec![16], max_epochs: 40, seed: 7, ..TrainConfig::default() };
+//! let (mlp, _) = fit(&config, Labelled { x: xs.view(), y: &y }, None, 3)?;
+//! let (_, accuracy) = ser_mlp::evaluate(&mlp, &Labelled { x: xs.view(), y: &y })?;
+//! assert_eq!(accuracy, 1.0);
+//! # Ok::<(), ser_mlp::MlpError>(())
+//! ```
+//!
+//! Still to come (issue 3): datasets from feature CSVs, reproducible splits (stratified random,
+//! k-fold, leave-one-speaker-out), metrics (WA, UA, macro-F1, confusion), model files.
+
+mod adam;
+mod error;
+mod network;
+mod rng;
+mod standardize;
+mod train;
+
+pub use error::{MlpError, Result};
+pub use network::{Dense, Mlp};
+pub use standardize::Standardizer;
+pub use train::{EpochStats, History, Labelled, TrainConfig, evaluate, fit};
+
+#[cfg(test)]
+mod tests;
