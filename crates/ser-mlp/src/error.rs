@@ -43,6 +43,9 @@ pub enum MlpError {
         /// Column.
         column: usize,
     },
+    /// Data could not be read or does not fit the task (named file and line where it applies).
+    #[error("{0}")]
+    Data(String),
     /// There is nothing to train on.
     #[error("empty training data")]
     Empty,

@@ -21,17 +21,24 @@
 //! # Ok::<(), ser_mlp::MlpError>(())
 //! ```
 //!
-//! Still to come (issue 3): datasets from feature CSVs, reproducible splits (stratified random,
-//! k-fold, leave-one-speaker-out), metrics (WA, UA, macro-F1, confusion), model files.
+//! [`Dataset::from_csv`] reads what `ser features` writes; [`stratified_split`],
+//! [`stratified_kfold`] and [`leave_one_speaker_out`] split it reproducibly;
+//! [`classification_metrics`] gives WA, UA, macro-F1, per-class precision and recall and the
+//! confusion matrix. Still to come (issue 3): model files and the `ser train / eval / predict`
+//! commands.
 
 mod adam;
+mod data;
 mod error;
+mod metrics;
 mod network;
 mod rng;
 mod standardize;
 mod train;
 
+pub use data::{Dataset, Split, leave_one_speaker_out, stratified_kfold, stratified_split};
 pub use error::{MlpError, Result};
+pub use metrics::{Metrics, classification_metrics};
 pub use network::{Dense, Mlp};
 pub use standardize::Standardizer;
 pub use train::{EpochStats, History, Labelled, TrainConfig, evaluate, fit};

@@ -353,3 +353,166 @@ fn value_stability_of_a_short_seeded_run() {
         );
     }
 }
+
+mod data_and_metrics {
+    use crate::{
+        Dataset, MlpError, classification_metrics, leave_one_speaker_out, stratified_kfold,
+        stratified_split,
+    };
+
+    fn write(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("features.csv");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn reads_what_ser_features_writes() {
+        let (_dir, path) = write(
+            "path,label,speaker,mfcc_0,mfcc_1,tuning\n\
+             \"a, b.wav\",sadness,03,1.5,-2,0.01\n\
+             c.wav,anger,10,0.25,4e-3,-0.1\n\
+             d.wav,sadness,,7,8,0\n",
+        );
+        let data = Dataset::from_csv(&path).unwrap();
+        assert_eq!(data.classes, vec!["anger", "sadness"]);
+        assert_eq!(data.labels, vec![1, 0, 1]);
+        assert_eq!(data.feature_names, vec!["mfcc_0", "mfcc_1"]);
+        assert_eq!(
+            data.x,
+            ndarray::array![[1.5f32, -2.0], [0.25, 0.004], [7.0, 8.0]]
+        );
+        assert_eq!(
+            data.speakers,
+            vec![Some("03".into()), Some("10".into()), None]
+        );
+        assert_eq!(data.paths[0], "a, b.wav");
+        let sub = data.subset(&[2, 0]);
+        assert_eq!(sub.labels, vec![1, 1]);
+        assert_eq!(sub.classes, data.classes);
+    }
+
+    #[test]
+    fn malformed_csvs_name_the_line() {
+        let cases = [
+            ("", "empty"),
+            ("path,label,mfcc_0\na,b,1\n", "header"),
+            ("path,label,speaker,f\na.wav,x,s,1\nb.wav,y,s\n", "line 3"),
+            ("path,label,speaker,f\na.wav,x,s,1,2\n", "line 2"),
+            ("path,label,speaker,f\na.wav,x,s,abc\n", "not a number"),
+            (
+                "path,label,speaker,f\na.wav,x,s,NaN\n",
+                "not a finite number",
+            ),
+            ("path,label,speaker,f\na.wav,,s,1\n", "no label"),
+            ("path,label,speaker,f\n", "no rows"),
+        ];
+        for (text, expected) in cases {
+            let (_dir, path) = write(text);
+            let err = Dataset::from_csv(&path).unwrap_err().to_string();
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn stratified_split_is_proportional_disjoint_and_seeded() {
+        // Uneven classes: 100, 50, 27.
+        let labels: Vec<usize> = (0..177)
+            .map(|i| {
+                if i < 100 {
+                    0
+                } else if i < 150 {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
+        let split = stratified_split(&labels, 0.1, 3).unwrap();
+        assert_eq!(split.test.len(), 18); // ceil(17.7)
+        let count = |rows: &[usize], c| rows.iter().filter(|&&i| labels[i] == c).count();
+        assert_eq!(
+            [
+                count(&split.test, 0),
+                count(&split.test, 1),
+                count(&split.test, 2)
+            ],
+            [10, 5, 3]
+        );
+        let mut all: Vec<usize> = split.train.iter().chain(&split.test).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..177).collect::<Vec<_>>());
+        assert_eq!(split, stratified_split(&labels, 0.1, 3).unwrap());
+        assert_ne!(split, stratified_split(&labels, 0.1, 4).unwrap());
+        assert!(stratified_split(&labels, 0.0, 3).is_err());
+        assert!(stratified_split(&labels, 1.0, 3).is_err());
+    }
+
+    #[test]
+    fn kfold_partitions_every_row_once_with_balanced_classes() {
+        let labels: Vec<usize> = (0..103).map(|i| i % 4).collect();
+        let folds = stratified_kfold(&labels, 5, 9).unwrap();
+        let mut seen = vec![0; labels.len()];
+        for fold in &folds {
+            assert_eq!(fold.train.len() + fold.test.len(), labels.len());
+            for &i in &fold.test {
+                seen[i] += 1;
+            }
+            for c in 0..4 {
+                let n = fold.test.iter().filter(|&&i| labels[i] == c).count();
+                assert!((5..=6).contains(&n), "class {c}: {n}");
+            }
+        }
+        assert!(seen.iter().all(|&s| s == 1));
+        assert_eq!(folds, stratified_kfold(&labels, 5, 9).unwrap());
+        assert!(stratified_kfold(&labels, 1, 9).is_err());
+    }
+
+    #[test]
+    fn leave_one_speaker_out_needs_speakers() {
+        let speakers = vec![
+            Some("b".to_string()),
+            Some("a".into()),
+            Some("b".into()),
+            Some("c".into()),
+        ];
+        let folds = leave_one_speaker_out(&speakers).unwrap();
+        let names: Vec<&str> = folds.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(folds[1].1.test, vec![0, 2]);
+        assert_eq!(folds[1].1.train, vec![1, 3]);
+        let none = leave_one_speaker_out(&[None, None]).unwrap_err();
+        assert!(none.to_string().contains("no speakers"));
+        assert!(leave_one_speaker_out(&[Some("a".into()), None]).is_err());
+        assert!(leave_one_speaker_out(&[Some("a".into()), Some("a".into())]).is_err());
+    }
+
+    #[test]
+    fn metrics_match_hand_computed_values() {
+        let m = classification_metrics(&[0, 0, 0, 1, 1, 2], &[0, 0, 1, 1, 1, 0], 3).unwrap();
+        assert_eq!(m.support, vec![3, 2, 1]);
+        assert!(
+            (m.precision[0] - 2.0 / 3.0).abs() < 1e-12
+                && (m.precision[1] - 2.0 / 3.0).abs() < 1e-12
+        );
+        assert_eq!(m.precision[2], 0.0);
+        // F1: 2/3, 0.8 and 0; macro over the three classes seen.
+        assert!((m.macro_f1 - (2.0 / 3.0 + 0.8) / 3.0).abs() < 1e-12);
+        // A class absent from both the truth and the predictions does not count.
+        let m4 = classification_metrics(&[0, 0, 0, 1, 1, 2], &[0, 0, 1, 1, 1, 0], 4).unwrap();
+        assert_eq!((m4.ua, m4.macro_f1), (m.ua, m.macro_f1));
+        assert!(matches!(
+            classification_metrics(&[0], &[0, 1], 2),
+            Err(MlpError::Shape { .. })
+        ));
+        assert!(matches!(
+            classification_metrics(&[0, 3], &[0, 1], 2),
+            Err(MlpError::Label { row: 1, .. })
+        ));
+        assert!(matches!(
+            classification_metrics(&[], &[], 2),
+            Err(MlpError::Empty)
+        ));
+    }
+}

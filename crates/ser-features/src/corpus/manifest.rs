@@ -5,8 +5,16 @@ use std::path::{Path, PathBuf};
 use super::{CorpusKind, CorpusListing, LabelledFile, Skipped};
 use crate::error::{FeatureError, Result};
 
-/// Splits one CSV line into fields (commas; double quotes quote, `""` escapes a quote).
-pub(crate) fn split_csv_line(line: &str) -> std::result::Result<Vec<String>, String> {
+/// Splits one CSV line into fields (commas; double quotes quote, `""` escapes a quote), as
+/// `ser features` writes them.
+///
+/// ```
+/// use ser_features::corpus::split_csv_line;
+///
+/// assert_eq!(split_csv_line("\"a, b.wav\",anger,03").unwrap(), vec!["a, b.wav", "anger", "03"]);
+/// assert!(split_csv_line("\"unterminated").is_err());
+/// ```
+pub fn split_csv_line(line: &str) -> std::result::Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut field = String::new();
     let mut chars = line.chars().peekable();

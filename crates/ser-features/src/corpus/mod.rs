@@ -22,6 +22,8 @@
 pub mod demo;
 mod manifest;
 
+pub use manifest::split_csv_line;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
