@@ -46,6 +46,14 @@ pub enum MlpError {
     /// Data could not be read or does not fit the task (named file and line where it applies).
     #[error("{0}")]
     Data(String),
+    /// A model file cannot be read or written.
+    #[error("model file {path}: {reason}")]
+    ModelFile {
+        /// The file (or `<memory>`).
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// There is nothing to train on.
     #[error("empty training data")]
     Empty,

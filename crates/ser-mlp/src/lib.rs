@@ -24,13 +24,15 @@
 //! [`Dataset::from_csv`] reads what `ser features` writes; [`stratified_split`],
 //! [`stratified_kfold`] and [`leave_one_speaker_out`] split it reproducibly;
 //! [`classification_metrics`] gives WA, UA, macro-F1, per-class precision and recall and the
-//! confusion matrix. Still to come (issue 3): model files and the `ser train / eval / predict`
-//! commands.
+//! confusion matrix; [`Model`] keeps a trained network with its feature configuration,
+//! standardisation and classes in a checksummed file (`docs/MODEL_FORMAT.md`). Still to come
+//! (issue 3): the `ser train / eval / predict` commands.
 
 mod adam;
 mod data;
 mod error;
 mod metrics;
+mod model;
 mod network;
 mod rng;
 mod standardize;
@@ -39,6 +41,7 @@ mod train;
 pub use data::{Dataset, Split, leave_one_speaker_out, stratified_kfold, stratified_split};
 pub use error::{MlpError, Result};
 pub use metrics::{Metrics, classification_metrics};
+pub use model::{MODEL_FORMAT_VERSION, MODEL_MAGIC, Model, TrainingInfo};
 pub use network::{Dense, Mlp};
 pub use standardize::Standardizer;
 pub use train::{EpochStats, History, Labelled, TrainConfig, evaluate, fit};

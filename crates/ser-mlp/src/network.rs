@@ -121,6 +121,38 @@ impl Mlp {
         Ok(Mlp { layers, dropout })
     }
 
+    /// A network from its layers (each layer's inputs must equal the previous one's outputs).
+    pub fn from_layers(layers: Vec<Dense>, dropout: f32) -> Result<Self> {
+        if layers.is_empty() {
+            return Err(MlpError::Config {
+                field: "layers",
+                reason: "a network needs at least one layer".into(),
+            });
+        }
+        for (i, pair) in layers.windows(2).enumerate() {
+            if pair[0].outputs() != pair[1].inputs() {
+                return Err(MlpError::Shape {
+                    what: "layer sizes",
+                    expected: format!("layer {} with {} inputs", i + 1, pair[0].outputs()),
+                    got: format!("{} inputs", pair[1].inputs()),
+                });
+            }
+        }
+        if layers.iter().any(|l| l.bias.len() != l.outputs()) {
+            return Err(MlpError::Config {
+                field: "layers",
+                reason: "a bias length differs from its layer's outputs".into(),
+            });
+        }
+        if !(0.0..1.0).contains(&dropout) {
+            return Err(MlpError::Config {
+                field: "dropout",
+                reason: format!("must be in [0, 1), got {dropout}"),
+            });
+        }
+        Ok(Mlp { layers, dropout })
+    }
+
     /// The layers, input first.
     pub fn layers(&self) -> &[Dense] {
         &self.layers

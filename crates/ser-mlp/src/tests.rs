@@ -516,3 +516,126 @@ mod data_and_metrics {
         ));
     }
 }
+
+mod model_files {
+    use ndarray::Array2;
+    use ser_features::FeatureConfig;
+
+    use crate::model::crc32;
+    use crate::{Mlp, MlpError, Model, Standardizer, TrainingInfo};
+
+    fn model() -> Model {
+        let config = FeatureConfig::default();
+        let names = config.feature_names();
+        let x = Array2::from_shape_fn((12, 180), |(i, j)| ((i * 31 + j * 7) % 13) as f32 - 6.0);
+        Model {
+            mlp: Mlp::new(180, &[16, 8], 3, 0.1, 4).unwrap(),
+            standardizer: Standardizer::fit(x.view()).unwrap(),
+            classes: vec!["anger".into(), "neutral".into(), "sadness".into()],
+            features: config,
+            feature_names: names,
+            training: TrainingInfo {
+                seed: 4,
+                epochs: 20,
+                best_epoch: 12,
+                train_rows: 12,
+            },
+        }
+    }
+
+    #[test]
+    fn crc32_is_the_standard_one() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn a_model_round_trips_exactly() {
+        let m = model();
+        let bytes = m.to_bytes().unwrap();
+        let back = Model::from_bytes(&bytes, "test").unwrap();
+        assert_eq!(back, m);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.sermodel");
+        m.save(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        assert_eq!(Model::load(&path).unwrap(), m);
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    fn reason(bytes: &[u8]) -> String {
+        match Model::from_bytes(bytes, "m") {
+            Err(MlpError::ModelFile { reason, .. }) => reason,
+            other => panic!("expected a model file error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn truncated_corrupt_foreign_and_future_files_are_refused() {
+        let bytes = model().to_bytes().unwrap();
+        let header_len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
+        // Cut inside every section: magic, version, header length, header, standardisation,
+        // weights, checksum; and at every 97th byte.
+        let mut cuts = vec![
+            0,
+            4,
+            8,
+            10,
+            14,
+            16,
+            16 + header_len / 2,
+            16 + header_len,
+            16 + header_len + 100,
+            bytes.len() - 2,
+        ];
+        cuts.extend((0..bytes.len()).step_by(97));
+        for cut in cuts {
+            let why = reason(&bytes[..cut]);
+            assert!(
+                why.contains("truncated")
+                    || why.contains("checksum")
+                    || why.contains("not a ser model"),
+                "cut at {cut}: {why}"
+            );
+        }
+        let mut flipped = bytes.clone();
+        let middle = bytes.len() / 2;
+        flipped[middle] ^= 0x40;
+        assert!(reason(&flipped).contains("checksum mismatch"));
+        let wav = ser_features::encode_wav_pcm16(&[0.0; 100], 16_000);
+        assert!(reason(&wav).contains("not a ser model file"));
+        let mut future = bytes.clone();
+        future[8..12].copy_from_slice(&2u32.to_le_bytes());
+        assert!(reason(&future).contains("format version 2"));
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            Model::load(&dir.path().join("missing")),
+            Err(MlpError::ModelFile { .. })
+        ));
+    }
+
+    #[test]
+    fn features_made_another_way_are_refused() {
+        let m = model();
+        assert!(m.check_feature_names(&m.feature_names).is_ok());
+        let mfcc_only = FeatureConfig {
+            groups: ser_features::FeatureGroups::MFCC_ONLY,
+            ..FeatureConfig::default()
+        };
+        let err = m
+            .check_feature_names(&mfcc_only.feature_names())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("40 columns") && err.contains("180"), "{err}");
+        let mut swapped = m.feature_names.clone();
+        swapped.swap(0, 1);
+        assert!(
+            m.check_feature_names(&swapped)
+                .unwrap_err()
+                .to_string()
+                .contains("column 0")
+        );
+        assert!(m.predict_proba(Array2::zeros((1, 40)).view()).is_err());
+    }
+}
