@@ -5,46 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ArgMatches;
-use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
-use ser_adaptive::features::corpus::demo::{DemoConfig, DemoCorpus};
-use ser_adaptive::features::corpus::{self, CorpusKind};
+use ser_adaptive::features::corpus::CorpusKind;
 use ser_adaptive::features::{ChromaSource, FeatureConfig, FeatureExtractor, Pooling, Tuning};
 
 use crate::CliError;
+use crate::extract::{Extracted, extract_all, list, thread_pool};
 use crate::output::{check_writable, csv_field, write_atomically, write_npy};
-
-/// One thing to extract: a file, or an in-memory demo utterance.
-enum Item {
-    File(corpus::LabelledFile),
-    Demo(corpus::demo::DemoUtterance),
-}
-
-impl Item {
-    fn name(&self) -> String {
-        match self {
-            Item::File(f) => f.path.display().to_string(),
-            Item::Demo(u) => format!("demo:{}", u.name),
-        }
-    }
-
-    fn label(&self) -> Option<&str> {
-        match self {
-            Item::File(f) => f.label.as_deref(),
-            Item::Demo(u) => Some(&u.label),
-        }
-    }
-
-    fn speaker(&self) -> Option<&str> {
-        match self {
-            Item::File(f) => f.speaker.as_deref(),
-            Item::Demo(u) => Some(&u.speaker),
-        }
-    }
-}
-
-/// A successful extraction: the vector and the chroma tuning used.
-type Extracted = (Vec<f32>, Option<f64>);
 
 fn config_from(m: &ArgMatches) -> Result<FeatureConfig, CliError> {
     let tuning = match m.get_one::<String>("tuning").map(String::as_str) {
@@ -126,92 +92,15 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         (None, false) => {}
     }
 
-    let mut items = Vec::new();
-    if m.get_flag("demo") {
-        items.extend(
-            DemoCorpus::new(DemoConfig::default())
-                .utterances()
-                .into_iter()
-                .map(Item::Demo),
-        );
-        eprintln!("corpus: built-in demo, {} utterances", items.len());
-    } else {
-        let paths: Vec<PathBuf> = m
-            .get_many::<PathBuf>("paths")
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
-        let listing = corpus::load(&paths, &kind)?;
-        for skipped in &listing.skipped {
-            eprintln!("skipped: {}: {}", skipped.path.display(), skipped.reason);
-        }
-        eprintln!(
-            "corpus: {}, {} files, {} skipped",
-            listing.kind,
-            listing.files.len(),
-            listing.skipped.len()
-        );
-        items.extend(listing.files.into_iter().map(Item::File));
-    }
-    if items.is_empty() {
-        return Err(CliError(
-            "nothing to extract: every file was skipped".into(),
-        ));
-    }
-
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(&jobs) = m.get_one::<usize>("jobs") {
-        if jobs == 0 {
-            return Err(CliError("--jobs must be at least 1".into()));
-        }
-        builder = builder.num_threads(jobs);
-    }
-    let pool = builder.build()?;
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(items.len() as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} files, {elapsed} elapsed, eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let results: Vec<Result<Extracted, String>> = pool.install(|| {
-        items
-            .par_iter()
-            .map(|item| {
-                let result = match item {
-                    Item::File(f) => extractor
-                        .extract_file(&f.path)
-                        .map(|x| (x.vector, x.tuning))
-                        .map_err(|e| e.to_string()),
-                    Item::Demo(u) => {
-                        let mut v = vec![0.0; extractor.dim()];
-                        extractor
-                            .extract_into(&u.samples, u.sample_rate, &mut v)
-                            .map(|t| (v, t))
-                            .map_err(|e| format!("{}: {e}", item.name()))
-                    }
-                };
-                bar.inc(1);
-                result
-            })
-            .collect()
-    });
-    bar.finish_and_clear();
-
-    let mut rows: Vec<(&Item, Extracted)> = Vec::new();
-    let mut failed = 0usize;
-    for (item, result) in items.iter().zip(results) {
-        match result {
-            Ok(x) => rows.push((item, x)),
-            Err(message) => {
-                failed += 1;
-                eprintln!("error: {message}");
-            }
-        }
-    }
+    let paths: Vec<PathBuf> = m
+        .get_many::<PathBuf>("paths")
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let items = list(&paths, &kind, m.get_flag("demo"))?;
+    let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
+    let (rows, failed) = extract_all(&items, &extractor, &pool, quiet);
 
     let mut names = extractor.feature_names();
     if with_tuning {
@@ -220,7 +109,7 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let tuning_text = |t: Option<f64>| t.map_or(String::new(), |t| format!("{t}"));
     let write_csv = |w: &mut dyn Write| -> std::io::Result<()> {
         writeln!(w, "path,label,speaker,{}", names.join(","))?;
-        for (item, (vector, tuning)) in &rows {
+        for (item, Extracted { vector, tuning }) in &rows {
             write!(
                 w,
                 "{},{},{}",
@@ -242,13 +131,13 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         (Some(out), true) => {
             let data: Vec<f32> = rows
                 .iter()
-                .flat_map(|(_, (v, _))| v.iter().copied())
+                .flat_map(|(_, x)| x.vector.iter().copied())
                 .collect();
             write_atomically(out, |w| write_npy(w, rows.len(), extractor.dim(), &data))?;
             let (rows_file, cols_file) = sidecars(out);
             write_atomically(&rows_file, |w| {
                 writeln!(w, "row,path,label,speaker,tuning")?;
-                for (i, (item, (_, tuning))) in rows.iter().enumerate() {
+                for (i, (item, Extracted { tuning, .. })) in rows.iter().enumerate() {
                     writeln!(
                         w,
                         "{i},{},{},{},{}",

@@ -1,5 +1,6 @@
 //! `ser`: the command-line program of ser-adaptive.
 
+mod extract;
 mod features;
 mod output;
 

@@ -44,7 +44,7 @@ pub use metrics::{Metrics, classification_metrics};
 pub use model::{MODEL_FORMAT_VERSION, MODEL_MAGIC, Model, TrainingInfo};
 pub use network::{Dense, Mlp};
 pub use standardize::Standardizer;
-pub use train::{EpochStats, History, Labelled, TrainConfig, evaluate, fit};
+pub use train::{EpochStats, History, Labelled, TrainConfig, evaluate, fit, fit_with_progress};
 
 #[cfg(test)]
 mod tests;

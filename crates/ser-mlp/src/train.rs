@@ -176,6 +176,17 @@ pub fn fit(
     validation: Option<Labelled<'_>>,
     classes: usize,
 ) -> Result<(Mlp, History)> {
+    fit_with_progress(config, train, validation, classes, &mut |_| {})
+}
+
+/// [`fit`], calling `on_epoch` after every epoch (for progress reports).
+pub fn fit_with_progress(
+    config: &TrainConfig,
+    train: Labelled<'_>,
+    validation: Option<Labelled<'_>>,
+    classes: usize,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<(Mlp, History)> {
     config.validate()?;
     if train.x.nrows() == 0 {
         return Err(MlpError::Empty);
@@ -227,12 +238,14 @@ pub fn fit(
             }
             None => (None, None),
         };
-        history.epochs.push(EpochStats {
+        let stats = EpochStats {
             epoch,
             train_loss,
             val_loss,
             val_accuracy,
-        });
+        };
+        on_epoch(&stats);
+        history.epochs.push(stats);
         match val_loss {
             Some(loss) => {
                 if best.as_ref().is_none_or(|(b, _)| loss < *b) {
