@@ -3,6 +3,7 @@
 mod extract;
 mod features;
 mod output;
+mod train;
 
 use std::process::ExitCode;
 
@@ -92,12 +93,84 @@ fn cli() -> Command {
                 .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite an existing output file"))
                 .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress bar")),
         )
+        .subcommand(
+            data_args(Command::new("train").about("Train the baseline MLP, test it, and save the model"))
+                .arg(Arg::new("out").long("out").short('o').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true).help("Where to write the model"))
+                .arg(Arg::new("seed").long("seed").value_name("N").value_parser(value_parser!(u64)).default_value("0").help("Seed of the split, initialisation, shuffling and dropout"))
+                .arg(Arg::new("preset").long("preset").value_parser(["poster", "paper-size"]).default_value("poster").help("poster: 180 features -> 256-512-64; paper-size: 40 MFCC -> 512-256-64"))
+                .arg(Arg::new("hidden").long("hidden").value_name("SIZES").help("Hidden layer sizes, e.g. 256,512,64 (overrides the preset's)"))
+                .arg(Arg::new("split").long("split").value_name("random|kfold:K|speaker").default_value("random").help("Stratified random split, stratified k-fold, or leave-one-speaker-out"))
+                .arg(Arg::new("test-fraction").long("test-fraction").value_name("F").value_parser(value_parser!(f64)).default_value("0.1").help("Test share of the random split"))
+                .arg(Arg::new("max-epochs").long("max-epochs").value_name("N").value_parser(value_parser!(usize)).default_value("200").help("Most epochs (early stopping usually ends sooner)"))
+                .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite an existing model file")),
+        )
+        .subcommand(
+            data_args(Command::new("eval").about("Evaluate a model on labelled data"))
+                .arg(Arg::new("model").long("model").short('m').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true)),
+        )
+        .subcommand(
+            Command::new("predict")
+                .about("Predict the emotion of audio files")
+                .arg(Arg::new("model").long("model").short('m').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true))
+                .arg(Arg::new("files").value_name("FILE").num_args(1..).required(true).value_parser(value_parser!(std::path::PathBuf)))
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print one JSON array on stdout")),
+        )
+}
+
+/// The data arguments of `train` and `eval`: a features CSV or audio, or the demo corpus.
+fn data_args(command: Command) -> Command {
+    command
+        .arg(
+            Arg::new("data")
+                .value_name("DATA")
+                .value_parser(value_parser!(std::path::PathBuf))
+                .required_unless_present("demo")
+                .conflicts_with("demo")
+                .help("A features CSV made by `ser features`, or an audio file or folder"),
+        )
+        .arg(
+            Arg::new("demo")
+                .long("demo")
+                .action(ArgAction::SetTrue)
+                .help("Use the built-in demo corpus"),
+        )
+        .arg(
+            Arg::new("corpus")
+                .long("corpus")
+                .value_name("KIND")
+                .default_value("auto")
+                .help("For audio: auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"),
+        )
+        .arg(
+            Arg::new("jobs")
+                .long("jobs")
+                .short('j')
+                .value_name("N")
+                .value_parser(value_parser!(usize))
+                .help("Worker threads for feature extraction (default: all cores)"),
+        )
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("Print the metrics as one JSON object on stdout"),
+        )
+        .arg(
+            Arg::new("quiet")
+                .long("quiet")
+                .short('q')
+                .action(ArgAction::SetTrue)
+                .help("No progress output"),
+        )
 }
 
 fn main() -> ExitCode {
     let matches = cli().get_matches();
     let result = match matches.subcommand() {
         Some(("features", m)) => features::run(m),
+        Some(("train", m)) => train::train(m),
+        Some(("eval", m)) => train::eval(m),
+        Some(("predict", m)) => train::predict(m),
         _ => Err(CliError("unknown command".into())),
     };
     match result {

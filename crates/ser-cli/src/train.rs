@@ -1,0 +1,574 @@
+//! `ser train`, `ser eval` and `ser predict`: the baseline MLP from the command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::ArgMatches;
+use ser_adaptive::features::corpus::CorpusKind;
+use ser_adaptive::features::{FeatureConfig, FeatureExtractor, FeatureGroups};
+use ser_adaptive::mlp::{
+    Dataset, Labelled, Metrics, Model, Split, Standardizer, TrainConfig, TrainingInfo,
+    classification_metrics, fit_with_progress, leave_one_speaker_out, stratified_kfold,
+    stratified_split,
+};
+use ser_adaptive::ndarray::{Array2, Axis};
+use serde_json::{Value, json};
+
+use crate::CliError;
+use crate::extract::{extract_all, list, thread_pool};
+use crate::output::check_writable;
+
+/// The named architectures of METHOD.md.
+fn preset(name: &str) -> Result<(Vec<usize>, FeatureConfig), CliError> {
+    match name {
+        "poster" => Ok((vec![256, 512, 64], FeatureConfig::default())),
+        "paper-size" => Ok((
+            vec![512, 256, 64],
+            FeatureConfig {
+                groups: FeatureGroups::MFCC_ONLY,
+                ..FeatureConfig::default()
+            },
+        )),
+        other => Err(CliError(format!(
+            "unknown preset `{other}`: expected poster or paper-size"
+        ))),
+    }
+}
+
+fn parse_hidden(text: &str) -> Result<Vec<usize>, CliError> {
+    text.split(',')
+        .map(|s| s.trim().parse::<usize>().ok().filter(|&n| n > 0))
+        .collect::<Option<Vec<_>>>()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            CliError(format!(
+                "--hidden: expected sizes like 256,512,64, got `{text}`"
+            ))
+        })
+}
+
+/// Labelled data from a features CSV or from audio (extracted with `config`).
+fn load_data(
+    m: &ArgMatches,
+    config: &FeatureConfig,
+    require_labels: bool,
+) -> Result<Dataset, CliError> {
+    let quiet = m.get_flag("quiet");
+    let data = m.get_one::<PathBuf>("data");
+    if let Some(path) =
+        data.filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+    {
+        let data = Dataset::from_csv(path)?;
+        return select_columns(data, &config.feature_names(), path);
+    }
+    let kind: CorpusKind = m
+        .get_one::<String>("corpus")
+        .map_or("auto", String::as_str)
+        .parse()?;
+    let paths: Vec<PathBuf> = data.cloned().into_iter().collect();
+    let items = list(&paths, &kind, m.get_flag("demo"))?;
+    let extractor = FeatureExtractor::new(config.clone())?;
+    let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
+    let (rows, failed) = extract_all(&items, &extractor, &pool, quiet);
+    if failed > 0 {
+        eprintln!("{failed} file(s) failed and are left out");
+    }
+    let unlabelled = rows.iter().filter(|(i, _)| i.label().is_none()).count();
+    if require_labels && unlabelled > 0 {
+        return Err(CliError(format!(
+            "{unlabelled} file(s) have no label: choose a corpus naming with --corpus (this data was read as `{kind}`)"
+        )));
+    }
+    let x = Array2::from_shape_vec(
+        (rows.len(), extractor.dim()),
+        rows.iter()
+            .flat_map(|(_, e)| e.vector.iter().copied())
+            .collect(),
+    )?;
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|(i, _)| i.label().unwrap_or("").to_string())
+        .collect();
+    Ok(Dataset::from_rows(
+        x,
+        &labels,
+        rows.iter()
+            .map(|(i, _)| i.speaker().map(str::to_string))
+            .collect(),
+        rows.iter().map(|(i, _)| i.name()).collect(),
+        extractor.feature_names(),
+    )?)
+}
+
+/// The columns `names` of a CSV dataset, in that order; a missing one is an error.
+fn select_columns(data: Dataset, names: &[String], path: &Path) -> Result<Dataset, CliError> {
+    if data.feature_names == names {
+        return Ok(data);
+    }
+    let indices =
+        names
+            .iter()
+            .map(|n| {
+                data.feature_names.iter().position(|f| f == n).ok_or_else(|| {
+                CliError(format!(
+                    "{}: no column `{n}`: these features were made with another configuration",
+                    path.display()
+                ))
+            })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+    Ok(Dataset {
+        x: data.x.select(Axis(1), &indices),
+        feature_names: names.to_vec(),
+        ..data
+    })
+}
+
+/// One trained fold: its model, test metrics and training facts.
+struct Fold {
+    name: String,
+    model: Model,
+    metrics: Option<Metrics>,
+    seconds: f64,
+}
+
+/// Trains on `train_rows` (10 % of them held out for early stopping) and tests on `test_rows`.
+fn train_fold(
+    data: &Dataset,
+    name: String,
+    train_rows: &[usize],
+    test_rows: &[usize],
+    config: &TrainConfig,
+    features: &FeatureConfig,
+    verbose: bool,
+) -> Result<Fold, CliError> {
+    let pool = data.subset(train_rows);
+    let inner = stratified_split(&pool.labels, 0.1, config.seed)?;
+    let (train, validation) = (pool.subset(&inner.train), pool.subset(&inner.test));
+    let scaler = Standardizer::fit(train.x.view())?;
+    let (xt, xv) = (
+        scaler.transform(train.x.view())?,
+        scaler.transform(validation.x.view())?,
+    );
+    let start = Instant::now();
+    let label = name.clone();
+    let mut on_epoch = |e: &ser_adaptive::mlp::EpochStats| {
+        if verbose {
+            eprintln!(
+                "[{label}] epoch {:>3}: train loss {:.4}, validation loss {:.4}, validation accuracy {:.1} %",
+                e.epoch,
+                e.train_loss,
+                e.val_loss.unwrap_or(f32::NAN),
+                100.0 * e.val_accuracy.unwrap_or(f32::NAN)
+            );
+        }
+    };
+    let (mlp, history) = fit_with_progress(
+        config,
+        Labelled {
+            x: xt.view(),
+            y: &train.labels,
+        },
+        Some(Labelled {
+            x: xv.view(),
+            y: &validation.labels,
+        }),
+        data.classes.len(),
+        &mut on_epoch,
+    )?;
+    let seconds = start.elapsed().as_secs_f64();
+    let model = Model {
+        mlp,
+        standardizer: scaler,
+        classes: data.classes.clone(),
+        features: features.clone(),
+        feature_names: data.feature_names.clone(),
+        training: TrainingInfo {
+            seed: config.seed,
+            epochs: history.epochs.len(),
+            best_epoch: history.best_epoch,
+            train_rows: train.len(),
+        },
+    };
+    let metrics = if test_rows.is_empty() {
+        None
+    } else {
+        let test = data.subset(test_rows);
+        let predicted = model
+            .mlp
+            .predict(model.standardizer.transform(test.x.view())?.view())?;
+        Some(classification_metrics(
+            &test.labels,
+            &predicted,
+            data.classes.len(),
+        )?)
+    };
+    Ok(Fold {
+        name,
+        model,
+        metrics,
+        seconds,
+    })
+}
+
+fn metrics_json(m: &Metrics, classes: &[String]) -> Value {
+    json!({
+        "accuracy": 100.0 * m.accuracy,
+        "ua": 100.0 * m.ua,
+        "macro_f1": m.macro_f1,
+        "confusion": m.confusion,
+        "classes": classes,
+        "precision": m.precision,
+        "recall": m.recall,
+        "support": m.support,
+    })
+}
+
+fn print_metrics(m: &Metrics, classes: &[String]) {
+    println!(
+        "test WA {:.2} %, UA {:.2} %, macro-F1 {:.4}",
+        100.0 * m.accuracy,
+        100.0 * m.ua,
+        m.macro_f1
+    );
+    let width = classes.iter().map(String::len).max().unwrap_or(5).max(5);
+    print!("{:>width$}", "true \\ predicted");
+    for c in classes {
+        print!(" {:>width$}", c);
+    }
+    println!();
+    for (c, row) in classes.iter().zip(&m.confusion) {
+        print!("{:>width$}", c, width = width.max(16));
+        for v in row {
+            print!(" {v:>width$}");
+        }
+        println!();
+    }
+}
+
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (
+        mean,
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt(),
+    )
+}
+
+pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
+    let out = m
+        .get_one::<PathBuf>("out")
+        .cloned()
+        .ok_or_else(|| CliError("--out MODEL is required".into()))?;
+    check_writable(&out, m.get_flag("force"))?;
+    let (preset_hidden, features) = preset(
+        m.get_one::<String>("preset")
+            .map_or("poster", String::as_str),
+    )?;
+    let hidden = match m.get_one::<String>("hidden") {
+        Some(text) => parse_hidden(text)?,
+        None => preset_hidden,
+    };
+    let seed = m.get_one::<u64>("seed").copied().unwrap_or(0);
+    let config = TrainConfig {
+        hidden,
+        seed,
+        max_epochs: m.get_one::<usize>("max-epochs").copied().unwrap_or(200),
+        ..TrainConfig::default()
+    };
+    config.validate()?;
+    let split = m
+        .get_one::<String>("split")
+        .map_or("random", String::as_str)
+        .to_string();
+    let test_fraction = m.get_one::<f64>("test-fraction").copied().unwrap_or(0.1);
+    let json_out = m.get_flag("json");
+    let verbose = !m.get_flag("quiet") && !json_out;
+    let data = load_data(m, &features, true)?;
+    if data.classes.len() < 2 {
+        return Err(CliError(format!(
+            "training needs at least 2 classes, the data has {:?}",
+            data.classes
+        )));
+    }
+    eprintln!(
+        "data: {} rows, {} features, classes {:?}",
+        data.len(),
+        data.feature_names.len(),
+        data.classes
+    );
+
+    let folds: Vec<(String, Split)> = match split.as_str() {
+        "random" => vec![(
+            "random".into(),
+            stratified_split(&data.labels, test_fraction, seed)?,
+        )],
+        "speaker" => leave_one_speaker_out(&data.speakers)?,
+        other => match other
+            .strip_prefix("kfold:")
+            .and_then(|k| k.parse::<usize>().ok())
+        {
+            Some(k) => stratified_kfold(&data.labels, k, seed)?
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (format!("fold {}", i + 1), s))
+                .collect(),
+            None => {
+                return Err(CliError(format!(
+                    "--split: expected random, kfold:K or speaker, got `{other}`"
+                )));
+            }
+        },
+    };
+    let mut trained = Vec::new();
+    for (name, s) in &folds {
+        trained.push(train_fold(
+            &data,
+            name.clone(),
+            &s.train,
+            &s.test,
+            &config,
+            &features,
+            verbose,
+        )?);
+    }
+    // One split: its model is the one saved. Folds: a final model on all the data.
+    let final_fold = if folds.len() == 1 {
+        trained.remove(0)
+    } else {
+        let all: Vec<usize> = (0..data.len()).collect();
+        train_fold(
+            &data,
+            "final".into(),
+            &all,
+            &[],
+            &config,
+            &features,
+            verbose,
+        )?
+    };
+    final_fold.model.save(&out)?;
+    let fold_metrics: Vec<(&Fold, &Metrics)> = if folds.len() == 1 {
+        final_fold
+            .metrics
+            .iter()
+            .map(|m| (&final_fold, m))
+            .collect()
+    } else {
+        trained
+            .iter()
+            .filter_map(|f| f.metrics.as_ref().map(|m| (f, m)))
+            .collect()
+    };
+    let accuracy: Vec<f64> = fold_metrics
+        .iter()
+        .map(|(_, m)| 100.0 * m.accuracy)
+        .collect();
+    let ua: Vec<f64> = fold_metrics.iter().map(|(_, m)| 100.0 * m.ua).collect();
+    let f1: Vec<f64> = fold_metrics.iter().map(|(_, m)| m.macro_f1).collect();
+    let ((acc_mean, acc_std), (ua_mean, ua_std), (f1_mean, _)) =
+        (mean_std(&accuracy), mean_std(&ua), mean_std(&f1));
+    let total_seconds: f64 = trained.iter().chain([&final_fold]).map(|f| f.seconds).sum();
+    if json_out {
+        let mut confusion = vec![vec![0usize; data.classes.len()]; data.classes.len()];
+        for (_, m) in &fold_metrics {
+            for (row, src) in confusion.iter_mut().zip(&m.confusion) {
+                for (v, s) in row.iter_mut().zip(src) {
+                    *v += s;
+                }
+            }
+        }
+        let mut report = json!({
+            "accuracy": acc_mean,
+            "ua": ua_mean,
+            "macro_f1": f1_mean,
+            "confusion": confusion,
+            "classes": data.classes,
+            "epochs": final_fold.model.training.epochs,
+            "train_seconds": total_seconds,
+            "split": split,
+            "seed": seed,
+            "params": final_fold.model.mlp.n_params(),
+            "rows": data.len(),
+            "model": out.display().to_string(),
+        });
+        if folds.len() > 1 {
+            report["accuracy_std"] = json!(acc_std);
+            report["ua_std"] = json!(ua_std);
+            report["folds"] = Value::Array(
+                fold_metrics
+                    .iter()
+                    .map(|(f, m)| {
+                        let mut v = metrics_json(m, &data.classes);
+                        v["fold"] = json!(f.name);
+                        v["epochs"] = json!(f.model.training.epochs);
+                        v["train_seconds"] = json!(f.seconds);
+                        v["test_rows"] = json!(m.support.iter().sum::<usize>());
+                        v
+                    })
+                    .collect(),
+            );
+        }
+        println!("{report}");
+    } else {
+        if folds.len() > 1 {
+            for (f, m) in &fold_metrics {
+                println!(
+                    "{:<12} WA {:6.2} %  UA {:6.2} %  macro-F1 {:.4}  ({} test rows, {} epochs)",
+                    f.name,
+                    100.0 * m.accuracy,
+                    100.0 * m.ua,
+                    m.macro_f1,
+                    m.support.iter().sum::<usize>(),
+                    f.model.training.epochs
+                );
+            }
+            println!(
+                "mean over {} folds: WA {acc_mean:.2} +- {acc_std:.2} %, UA {ua_mean:.2} +- {ua_std:.2} %, macro-F1 {f1_mean:.4}",
+                fold_metrics.len()
+            );
+        } else if let Some((_, m)) = fold_metrics.first() {
+            print_metrics(m, &data.classes);
+        }
+        println!(
+            "model: {} ({} parameters, {} epochs, best {}), written to {}; training took {total_seconds:.2} s",
+            final_fold
+                .model
+                .mlp
+                .layers()
+                .iter()
+                .map(|l| l.outputs().to_string())
+                .collect::<Vec<_>>()
+                .join("-"),
+            final_fold.model.mlp.n_params(),
+            final_fold.model.training.epochs,
+            final_fold.model.training.best_epoch,
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn eval(m: &ArgMatches) -> Result<ExitCode, CliError> {
+    let model_path = m
+        .get_one::<PathBuf>("model")
+        .ok_or_else(|| CliError("--model MODEL is required".into()))?;
+    let model = Model::load(model_path)?;
+    let data = load_data(m, &model.features, true)?;
+    model.check_feature_names(&data.feature_names)?;
+    // Rows whose label the model never saw cannot be scored: report and leave them out.
+    let mut rows = Vec::new();
+    let mut truth = Vec::new();
+    let mut unknown: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for (i, &l) in data.labels.iter().enumerate() {
+        let name = data.classes[l].as_str();
+        match model.classes.iter().position(|c| c == name) {
+            Some(c) => {
+                rows.push(i);
+                truth.push(c);
+            }
+            None => *unknown.entry(name).or_default() += 1,
+        }
+    }
+    for (label, count) in &unknown {
+        eprintln!(
+            "warning: {count} row(s) labelled `{label}`, a class the model was not trained on, are left out"
+        );
+    }
+    if rows.is_empty() {
+        return Err(CliError("no row has a label the model knows".into()));
+    }
+    let x = data.x.select(Axis(0), &rows);
+    let predicted: Vec<usize> = model
+        .predict_proba(x.view())?
+        .rows()
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .fold(
+                    (0, f32::NEG_INFINITY),
+                    |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+                )
+                .0
+        })
+        .collect();
+    let metrics = classification_metrics(&truth, &predicted, model.classes.len())?;
+    if m.get_flag("json") {
+        let mut report = metrics_json(&metrics, &model.classes);
+        report["rows"] = json!(rows.len());
+        report["left_out"] = json!(unknown);
+        report["epochs"] = json!(model.training.epochs);
+        println!("{report}");
+    } else {
+        print_metrics(&metrics, &model.classes);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn predict(m: &ArgMatches) -> Result<ExitCode, CliError> {
+    let model_path = m
+        .get_one::<PathBuf>("model")
+        .ok_or_else(|| CliError("--model MODEL is required".into()))?;
+    let model = Model::load(model_path)?;
+    let extractor = FeatureExtractor::new(model.features.clone())?;
+    let json_out = m.get_flag("json");
+    let mut failed = 0;
+    let mut reports = Vec::new();
+    for file in m.get_many::<PathBuf>("files").into_iter().flatten() {
+        match extractor
+            .extract_file(file)
+            .map_err(CliError::from)
+            .and_then(|f| {
+                let x = Array2::from_shape_vec((1, f.vector.len()), f.vector)?;
+                Ok(model.predict_proba(x.view())?)
+            }) {
+            Ok(p) => {
+                let probs: Vec<f32> = p.row(0).to_vec();
+                let best = probs
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, f32::NEG_INFINITY),
+                        |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+                    )
+                    .0;
+                if json_out {
+                    let by_class: serde_json::Map<String, Value> = model
+                        .classes
+                        .iter()
+                        .zip(&probs)
+                        .map(|(c, p)| (c.clone(), json!(p)))
+                        .collect();
+                    reports.push(json!({"file": file.display().to_string(), "label": model.classes[best], "probabilities": by_class}));
+                } else {
+                    let shown: Vec<String> = model
+                        .classes
+                        .iter()
+                        .zip(&probs)
+                        .map(|(c, p)| format!("{c} {p:.3}"))
+                        .collect();
+                    println!(
+                        "{}\t{}\t{}",
+                        file.display(),
+                        model.classes[best],
+                        shown.join(", ")
+                    );
+                }
+            }
+            Err(CliError(message)) => {
+                failed += 1;
+                eprintln!("error: {message}");
+            }
+        }
+    }
+    if json_out {
+        println!("{}", Value::Array(reports));
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,248 @@
+//! `ser train`, `ser eval` and `ser predict` end to end, on the built-in demo corpus.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ser(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ser"))
+        .args(args)
+        .output()
+        .expect("ser runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The demo corpus's features as CSV, made once per test folder.
+fn demo_csv(dir: &Path) -> PathBuf {
+    let csv = dir.join("demo.csv");
+    let out = ser(&[
+        "features",
+        "--demo",
+        "--quiet",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    csv
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+}
+
+#[test]
+fn train_eval_predict_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = demo_csv(dir.path());
+    let model = dir.path().join("m.sermodel");
+    let (csv_s, model_s) = (csv.to_str().unwrap(), model.to_str().unwrap());
+    let report = json(&ser(&[
+        "train",
+        csv_s,
+        "--out",
+        model_s,
+        "--max-epochs",
+        "30",
+        "--seed",
+        "3",
+        "--json",
+    ]));
+    for key in [
+        "accuracy",
+        "ua",
+        "macro_f1",
+        "confusion",
+        "classes",
+        "epochs",
+        "train_seconds",
+    ] {
+        assert!(report.get(key).is_some(), "missing {key}: {report}");
+    }
+    assert_eq!(report["classes"].as_array().unwrap().len(), 7);
+    assert_eq!(report["params"], 211_207);
+    // The demo emotions are separable: far above the 14 % of chance.
+    assert!(report["accuracy"].as_f64().unwrap() > 50.0, "{report}");
+    let confusion_total: u64 = report["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(confusion_total, 21); // ceil(210 * 0.1) test rows
+
+    // The same seed trains the same model, bit for bit.
+    let again = dir.path().join("again.sermodel");
+    let out = ser(&[
+        "train",
+        csv_s,
+        "--out",
+        again.to_str().unwrap(),
+        "--max-epochs",
+        "30",
+        "--seed",
+        "3",
+        "--quiet",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read(&model).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+
+    // Never overwritten without --force.
+    let refused = ser(&["train", csv_s, "--out", model_s, "--quiet"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("--force"));
+
+    let eval = json(&ser(&["eval", "--model", model_s, csv_s, "--json"]));
+    assert_eq!(eval["rows"], 210);
+    assert!(eval["accuracy"].as_f64().unwrap() > 50.0);
+
+    let wav = dir.path().join("tone.wav");
+    let tone: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.07).sin() * 0.3).collect();
+    std::fs::write(
+        &wav,
+        ser_adaptive::features::encode_wav_pcm16(&tone, 16_000),
+    )
+    .unwrap();
+    let predicted = json(&ser(&[
+        "predict",
+        "--model",
+        model_s,
+        wav.to_str().unwrap(),
+        "--json",
+    ]));
+    let probabilities = predicted[0]["probabilities"].as_object().unwrap();
+    assert_eq!(probabilities.len(), 7);
+    let sum: f64 = probabilities.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!((sum - 1.0).abs() < 1e-4);
+    let missing = ser(&["predict", "--model", model_s, "/no/such.wav"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("/no/such.wav"));
+}
+
+#[test]
+fn folds_report_each_fold_and_the_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = demo_csv(dir.path());
+    let model = dir.path().join("m.sermodel");
+    for (split, folds) in [("kfold:3", 3), ("speaker", 6)] {
+        let report = json(&ser(&[
+            "train",
+            csv.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+            "--force",
+            "--split",
+            split,
+            "--max-epochs",
+            "5",
+            "--hidden",
+            "32",
+            "--json",
+        ]));
+        let fold_list = report["folds"].as_array().unwrap();
+        assert_eq!(fold_list.len(), folds, "{split}");
+        let rows: u64 = fold_list
+            .iter()
+            .map(|f| f["test_rows"].as_u64().unwrap())
+            .sum();
+        assert_eq!(rows, 210, "{split}: every row is tested once");
+        let mean = fold_list
+            .iter()
+            .map(|f| f["accuracy"].as_f64().unwrap())
+            .sum::<f64>()
+            / folds as f64;
+        assert!((mean - report["accuracy"].as_f64().unwrap()).abs() < 1e-9);
+        assert!(report["accuracy_std"].as_f64().is_some());
+    }
+}
+
+#[test]
+fn bad_training_inputs_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.sermodel");
+    let m = model.to_str().unwrap();
+    // Features without labels.
+    let unlabelled = dir.path().join("unlabelled.csv");
+    let out = ser(&[
+        "features",
+        "--demo",
+        "--corpus",
+        "none",
+        "--quiet",
+        "--out",
+        unlabelled.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let csv = std::fs::read_to_string(&unlabelled).unwrap();
+    // The demo corpus is labelled; blank the labels to make an unlabelled CSV.
+    let blanked: String = csv
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                return format!("{l}\n");
+            }
+            let mut f: Vec<&str> = l.splitn(3, ',').collect();
+            f[1] = "";
+            format!("{}\n", f.join(","))
+        })
+        .collect();
+    std::fs::write(&unlabelled, blanked).unwrap();
+    let out = ser(&["train", unlabelled.to_str().unwrap(), "--out", m]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no label"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!model.exists());
+
+    let csv = demo_csv(dir.path());
+    for (args, expected) in [
+        (vec!["--split", "kfold:1"], "k"),
+        (vec!["--split", "bogus"], "--split"),
+        (vec!["--hidden", "256,,64"], "--hidden"),
+        (vec!["--test-fraction", "1.5"], "test_fraction"),
+    ] {
+        let mut all = vec![
+            "train",
+            csv.to_str().unwrap(),
+            "--out",
+            m,
+            "--max-epochs",
+            "1",
+        ];
+        all.extend(args);
+        let out = ser(&all);
+        assert_eq!(out.status.code(), Some(2), "{all:?}");
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{all:?}: {}",
+            text(&out.stderr)
+        );
+    }
+
+    // A corrupt model file is refused by name.
+    let corrupt = dir.path().join("corrupt.sermodel");
+    std::fs::write(&corrupt, b"SERMODEL\x01\x00\x00\x00garbage").unwrap();
+    let out = ser(&[
+        "eval",
+        "--model",
+        corrupt.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("corrupt.sermodel"),
+        "{}",
+        text(&out.stderr)
+    );
+}
