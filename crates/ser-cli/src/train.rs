@@ -125,12 +125,14 @@ fn select_columns(data: Dataset, names: &[String], path: &Path) -> Result<Datase
     })
 }
 
-/// One trained fold: its model, test metrics and training facts.
+/// One trained fold: its model, test metrics, training facts and the rows it used.
 struct Fold {
     name: String,
     model: Model,
     metrics: Option<Metrics>,
     seconds: f64,
+    /// Rows trained on, held out for early stopping, and tested on (indices into the data).
+    rows: [Vec<usize>; 3],
 }
 
 /// Trains on `train_rows` (10 % of them held out for early stopping) and tests on `test_rows`.
@@ -204,11 +206,18 @@ fn train_fold(
             data.classes.len(),
         )?)
     };
+    let original = |inner: &[usize]| inner.iter().map(|&i| train_rows[i]).collect::<Vec<_>>();
+    let rows = [
+        original(&inner.train),
+        original(&inner.test),
+        test_rows.to_vec(),
+    ];
     Ok(Fold {
         name,
         model,
         metrics,
         seconds,
+        rows,
     })
 }
 
@@ -275,6 +284,7 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
         hidden,
         seed,
         max_epochs: m.get_one::<usize>("max-epochs").copied().unwrap_or(200),
+        patience: m.get_one::<usize>("patience").copied().unwrap_or(10),
         ..TrainConfig::default()
     };
     config.validate()?;
@@ -349,6 +359,28 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
         )?
     };
     final_fold.model.save(&out)?;
+    if let Some(path) = m.get_one::<PathBuf>("save-split") {
+        // Row indices into the data as read (the CSV's row order), for other tools to reuse.
+        let listed: Vec<&Fold> = if folds.len() == 1 {
+            vec![&final_fold]
+        } else {
+            trained.iter().collect()
+        };
+        let report = json!({
+            "split": split,
+            "seed": seed,
+            "rows": data.len(),
+            "paths": data.paths,
+            "folds": listed.iter().map(|f| json!({
+                "name": f.name, "train": f.rows[0], "validation": f.rows[1], "test": f.rows[2],
+            })).collect::<Vec<_>>(),
+        });
+        crate::output::check_writable(path, m.get_flag("force"))?;
+        crate::output::write_atomically(path, |w| {
+            use std::io::Write;
+            writeln!(w, "{report}")
+        })?;
+    }
     let fold_metrics: Vec<(&Fold, &Metrics)> = if folds.len() == 1 {
         final_fold
             .metrics
