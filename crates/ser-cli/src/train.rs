@@ -8,7 +8,7 @@ use clap::ArgMatches;
 use ser_adaptive::features::corpus::CorpusKind;
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor, FeatureGroups};
 use ser_adaptive::mlp::{
-    Dataset, Labelled, Metrics, Model, Split, Standardizer, TrainConfig, TrainingInfo,
+    Dataset, Labelled, Metrics, Model, Split, Standardizer, TrainConfig, TrainingInfo, argmax,
     classification_metrics, fit_with_progress, leave_one_speaker_out, stratified_kfold,
     stratified_split,
 };
@@ -197,9 +197,7 @@ fn train_fold(
         None
     } else {
         let test = data.subset(test_rows);
-        let predicted = model
-            .mlp
-            .predict(model.standardizer.transform(test.x.view())?.view())?;
+        let predicted = model.predict(test.x.view())?;
         Some(classification_metrics(
             &test.labels,
             &predicted,
@@ -512,20 +510,7 @@ pub(crate) fn eval(m: &ArgMatches) -> Result<ExitCode, CliError> {
         return Err(CliError("no row has a label the model knows".into()));
     }
     let x = data.x.select(Axis(0), &rows);
-    let predicted: Vec<usize> = model
-        .predict_proba(x.view())?
-        .rows()
-        .into_iter()
-        .map(|r| {
-            r.iter()
-                .enumerate()
-                .fold(
-                    (0, f32::NEG_INFINITY),
-                    |b, (i, &v)| if v > b.1 { (i, v) } else { b },
-                )
-                .0
-        })
-        .collect();
+    let predicted = model.predict(x.view())?;
     let metrics = classification_metrics(&truth, &predicted, model.classes.len())?;
     if m.get_flag("json") {
         let mut report = metrics_json(&metrics, &model.classes);
@@ -558,14 +543,7 @@ pub(crate) fn predict(m: &ArgMatches) -> Result<ExitCode, CliError> {
             }) {
             Ok(p) => {
                 let probs: Vec<f32> = p.row(0).to_vec();
-                let best = probs
-                    .iter()
-                    .enumerate()
-                    .fold(
-                        (0, f32::NEG_INFINITY),
-                        |b, (i, &v)| if v > b.1 { (i, v) } else { b },
-                    )
-                    .0;
+                let best = argmax(probs.iter().copied());
                 if json_out {
                     let by_class: serde_json::Map<String, Value> = model
                         .classes

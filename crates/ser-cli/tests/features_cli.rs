@@ -3,18 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn ser(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ser"))
-        .args(args)
-        .output()
-        .expect("ser runs")
-}
+use std::process::Output;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{ser, text};
 
 /// A 16-bit mono WAV of a 220 Hz tone.
 fn write_wav(path: &Path, rate: u32, n: usize) {

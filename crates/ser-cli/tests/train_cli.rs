@@ -3,18 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn ser(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ser"))
-        .args(args)
-        .output()
-        .expect("ser runs")
-}
+use std::process::Output;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{ser, text};
 
 /// The demo corpus's features as CSV, made once per test folder.
 fn demo_csv(dir: &Path) -> PathBuf {

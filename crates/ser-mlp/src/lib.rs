@@ -42,7 +42,7 @@ pub use data::{Dataset, Split, leave_one_speaker_out, stratified_kfold, stratifi
 pub use error::{MlpError, Result};
 pub use metrics::{Metrics, classification_metrics};
 pub use model::{MODEL_FORMAT_VERSION, MODEL_MAGIC, Model, TrainingInfo};
-pub use network::{Dense, Mlp};
+pub use network::{Dense, Mlp, argmax};
 pub use standardize::Standardizer;
 pub use train::{EpochStats, History, Labelled, TrainConfig, evaluate, fit, fit_with_progress};
 

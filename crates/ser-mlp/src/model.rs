@@ -182,6 +182,12 @@ impl Model {
         self.mlp.predict_proba(x.view())
     }
 
+    /// The most probable class index of each raw feature row.
+    pub fn predict(&self, features: ArrayView2<f32>) -> Result<Vec<usize>> {
+        let x = self.standardizer.transform(features)?;
+        self.mlp.predict(x.view())
+    }
+
     /// Refuses features made another way: the column names must be the model's, in order.
     pub fn check_feature_names(&self, names: &[String]) -> Result<()> {
         if names != self.feature_names.as_slice() {

@@ -92,12 +92,7 @@ impl Mlp {
                 reason: "hidden layers must have at least 1 unit".into(),
             });
         }
-        if !(0.0..1.0).contains(&dropout) {
-            return Err(MlpError::Config {
-                field: "dropout",
-                reason: format!("must be in [0, 1), got {dropout}"),
-            });
-        }
+        check_dropout(dropout)?;
         let mut rng = seeded(seed);
         let sizes: Vec<usize> = std::iter::once(inputs)
             .chain(hidden.iter().copied())
@@ -144,12 +139,7 @@ impl Mlp {
                 reason: "a bias length differs from its layer's outputs".into(),
             });
         }
-        if !(0.0..1.0).contains(&dropout) {
-            return Err(MlpError::Config {
-                field: "dropout",
-                reason: format!("must be in [0, 1), got {dropout}"),
-            });
-        }
+        check_dropout(dropout)?;
         Ok(Mlp { layers, dropout })
     }
 
@@ -284,6 +274,17 @@ impl Mlp {
     }
 }
 
+/// Dropout must leave some units: a probability in [0, 1).
+fn check_dropout(dropout: f32) -> Result<()> {
+    if !(0.0..1.0).contains(&dropout) {
+        return Err(MlpError::Config {
+            field: "dropout",
+            reason: format!("must be in [0, 1), got {dropout}"),
+        });
+    }
+    Ok(())
+}
+
 /// Softmax of each row, in place (shifted by the row maximum for stability).
 pub(crate) fn softmax_rows(logits: &mut Array2<f32>) {
     for mut row in logits.rows_mut() {
@@ -312,7 +313,8 @@ pub(crate) fn cross_entropy(logits: &Array2<f32>, labels: &[usize]) -> (f32, Arr
     ((loss / f64::from(n)) as f32, grad)
 }
 
-pub(crate) fn argmax(values: impl Iterator<Item = f32>) -> usize {
+/// The index of the largest value (the first on ties; 0 when empty).
+pub fn argmax(values: impl Iterator<Item = f32>) -> usize {
     let mut best = (0, f32::NEG_INFINITY);
     for (i, v) in values.enumerate() {
         if v > best.1 {
