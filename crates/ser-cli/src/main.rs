@@ -103,6 +103,7 @@ fn cli() -> Command {
                 .arg(Arg::new("test-fraction").long("test-fraction").value_name("F").value_parser(value_parser!(f64)).default_value("0.1").help("Test share of the random split"))
                 .arg(Arg::new("max-epochs").long("max-epochs").value_name("N").value_parser(value_parser!(usize)).default_value("200").help("Most epochs (early stopping usually ends sooner)"))
                 .arg(Arg::new("patience").long("patience").value_name("N").value_parser(value_parser!(usize)).default_value("10").help("Epochs without a better validation loss before stopping"))
+                .arg(Arg::new("no-early-stopping").long("no-early-stopping").action(ArgAction::SetTrue).help("Run every epoch and keep the final weights (no early stopping, no best-weights restore)"))
                 .arg(Arg::new("save-split").long("save-split").value_name("FILE").value_parser(value_parser!(std::path::PathBuf)).help("Write the row indices of every split part (train, validation, test) as JSON"))
                 .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite existing output files")),
         )

@@ -283,6 +283,7 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
         seed,
         max_epochs: m.get_one::<usize>("max-epochs").copied().unwrap_or(200),
         patience: m.get_one::<usize>("patience").copied().unwrap_or(10),
+        early_stopping: !m.get_flag("no-early-stopping"),
         ..TrainConfig::default()
     };
     config.validate()?;

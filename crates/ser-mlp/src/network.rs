@@ -1,5 +1,6 @@
 //! The network: dense layers with ReLU and dropout between them, and a softmax output.
 
+use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use ndarray_rand::RandomExt;
 use ndarray_rand::rand_distr::Uniform;
@@ -255,22 +256,47 @@ impl Mlp {
 
     /// Gradients of the loss with respect to every layer's weights and biases, given the
     /// gradient with respect to the logits.
+    #[cfg(test)]
     pub(crate) fn backward(
         &self,
         tape: &Tape,
         dlogits: Array2<f32>,
     ) -> Vec<(Array2<f32>, Array1<f32>)> {
-        let mut grads = Vec::with_capacity(self.layers.len());
+        let mut grads = self.zero_grads();
+        self.backward_into(tape, dlogits, &mut grads);
+        grads
+    }
+
+    /// Zeroed gradient buffers shaped like the layers.
+    pub(crate) fn zero_grads(&self) -> Vec<(Array2<f32>, Array1<f32>)> {
+        self.layers
+            .iter()
+            .map(|l| {
+                (
+                    Array2::zeros(l.weights.raw_dim()),
+                    Array1::zeros(l.bias.raw_dim()),
+                )
+            })
+            .collect()
+    }
+
+    /// [`Mlp::backward`] into caller-owned buffers (from [`Mlp::zero_grads`]), so training does
+    /// not allocate the large weight gradients again for every batch.
+    pub(crate) fn backward_into(
+        &self,
+        tape: &Tape,
+        dlogits: Array2<f32>,
+        grads: &mut [(Array2<f32>, Array1<f32>)],
+    ) {
         let mut dz = dlogits;
         for i in (0..self.layers.len()).rev() {
-            let input = &tape.inputs[i];
-            grads.push((input.t().dot(&dz), dz.sum_axis(Axis(0))));
+            let (gw, gb) = &mut grads[i];
+            general_mat_mul(1.0, &tape.inputs[i].t(), &dz, 0.0, gw);
+            gb.assign(&dz.sum_axis(Axis(0)));
             if i > 0 {
                 dz = dz.dot(&self.layers[i].weights.t()) * &tape.gates[i - 1];
             }
         }
-        grads.reverse();
-        grads
     }
 }
 

@@ -639,3 +639,32 @@ mod model_files {
         assert!(m.predict_proba(Array2::zeros((1, 40)).view()).is_err());
     }
 }
+
+#[test]
+fn without_early_stopping_every_epoch_runs_and_the_final_weights_are_kept() {
+    let (x, y) = blobs(3, 10, 4, 2.0);
+    let (xv, yv) = blobs(4, 10, 4, 2.0);
+    let config = TrainConfig {
+        hidden: vec![64, 64],
+        max_epochs: 40,
+        patience: 5,
+        early_stopping: false,
+        seed: 1,
+        ..TrainConfig::default()
+    };
+    let validation = Some(Labelled {
+        x: xv.view(),
+        y: &yv,
+    });
+    let (final_weights, history) =
+        fit(&config, Labelled { x: x.view(), y: &y }, validation, 3).unwrap();
+    assert_eq!(history.epochs.len(), 40);
+    assert_eq!(history.best_epoch, 40);
+    assert!(
+        history.epochs.iter().all(|e| e.val_loss.is_some()),
+        "validation is still reported"
+    );
+    // The same run without validation data ends with the same weights.
+    let (no_validation, _) = fit(&config, Labelled { x: x.view(), y: &y }, None, 3).unwrap();
+    assert_eq!(final_weights, no_validation);
+}

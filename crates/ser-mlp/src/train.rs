@@ -28,6 +28,10 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Most epochs. Default: 200.
     pub max_epochs: usize,
+    /// Stop when the validation loss has not improved for `patience` epochs, and keep the
+    /// weights of the best epoch. When false, all `max_epochs` run and the final weights are
+    /// kept (the validation loss is still reported). Default: true.
+    pub early_stopping: bool,
     /// Epochs without a better validation loss before stopping. Default: 10.
     pub patience: usize,
     /// Seed of the initialisation, the shuffling and the dropout masks. Default: 0.
@@ -45,6 +49,7 @@ impl Default for TrainConfig {
             epsilon: 1e-8,
             batch_size: 32,
             max_epochs: 200,
+            early_stopping: true,
             patience: 10,
             seed: 0,
         }
@@ -207,6 +212,7 @@ pub fn fit_with_progress(
         config.epsilon,
     );
     let mut order: Vec<usize> = (0..train.x.nrows()).collect();
+    let mut grads = mlp.zero_grads();
     let mut history = History {
         epochs: Vec::new(),
         best_epoch: 0,
@@ -227,7 +233,7 @@ pub fn fit_with_progress(
             }
             loss_sum += f64::from(loss) * batch.len() as f64;
             seen += batch.len();
-            let grads = mlp.backward(&tape, dlogits);
+            mlp.backward_into(&tape, dlogits, &mut grads);
             adam.step(mlp.layers_mut(), &grads);
         }
         let train_loss = (loss_sum / seen as f64) as f32;
@@ -246,7 +252,7 @@ pub fn fit_with_progress(
         };
         on_epoch(&stats);
         history.epochs.push(stats);
-        match val_loss {
+        match val_loss.filter(|_| config.early_stopping) {
             Some(loss) => {
                 if best.as_ref().is_none_or(|(b, _)| loss < *b) {
                     best = Some((loss, mlp.clone()));
