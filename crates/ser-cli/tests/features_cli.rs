@@ -174,3 +174,25 @@ fn demo_corpus_and_bad_arguments() {
     let out = ser(&["features", "--demo", "--corpus", "timit"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn features_are_byte_identical_with_one_and_two_threads() {
+    let one = ser(&[
+        "features",
+        "--demo",
+        "--quiet",
+        "--jobs",
+        "1",
+        "--with-tuning",
+    ]);
+    let two = ser(&[
+        "features",
+        "--demo",
+        "--quiet",
+        "--jobs",
+        "2",
+        "--with-tuning",
+    ]);
+    assert!(one.status.success() && two.status.success());
+    assert_eq!(one.stdout, two.stdout);
+}

@@ -161,6 +161,59 @@ impl Dataset {
         Dataset::from_rows(x, &labels, speakers, paths, feature_names)
     }
 
+    /// Extracts the features of a corpus listing (in parallel with ser-features' `parallel`
+    /// feature) and returns the labelled rows, with every file that failed and why. Files
+    /// without a label are refused: choose a corpus naming that gives them.
+    ///
+    /// ```no_run
+    /// use ser_features::corpus::{self, CorpusKind};
+    /// use ser_features::{FeatureConfig, FeatureExtractor};
+    /// use ser_mlp::Dataset;
+    ///
+    /// let listing = corpus::load(&["path/to/emodb".into()], &CorpusKind::Auto).unwrap();
+    /// let extractor = FeatureExtractor::new(FeatureConfig::default()).unwrap();
+    /// let (data, failures) = Dataset::from_audio(&listing, &extractor)?;
+    /// println!("{} rows, {} files failed", data.len(), failures.len());
+    /// # Ok::<(), ser_mlp::MlpError>(())
+    /// ```
+    pub fn from_audio(
+        listing: &ser_features::corpus::CorpusListing,
+        extractor: &ser_features::FeatureExtractor,
+    ) -> Result<(Self, Vec<ser_features::FeatureError>)> {
+        if let Some(file) = listing.files.iter().find(|f| f.label.is_none()) {
+            return Err(MlpError::Data(format!(
+                "{} has no label (corpus `{}`): training data needs a corpus naming that gives labels",
+                file.path.display(),
+                listing.kind
+            )));
+        }
+        let paths: Vec<&std::path::Path> = listing.files.iter().map(|f| f.path.as_path()).collect();
+        let mut values = Vec::new();
+        let (mut labels, mut speakers, mut names, mut failures) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (file, result) in listing.files.iter().zip(extractor.extract_files(&paths)) {
+            match result {
+                Ok(features) => {
+                    values.extend_from_slice(&features.vector);
+                    labels.push(file.label.clone().unwrap_or_default());
+                    speakers.push(file.speaker.clone());
+                    names.push(file.path.display().to_string());
+                }
+                Err(e) => failures.push(e),
+            }
+        }
+        if labels.is_empty() {
+            return Err(MlpError::Data(format!(
+                "no file of the listing could be read ({} failed)",
+                failures.len()
+            )));
+        }
+        let x = Array2::from_shape_vec((labels.len(), extractor.dim()), values)
+            .map_err(|e| MlpError::Data(e.to_string()))?;
+        let data = Dataset::from_rows(x, &labels, speakers, names, extractor.feature_names())?;
+        Ok((data, failures))
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.labels.len()

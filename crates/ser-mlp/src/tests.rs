@@ -394,6 +394,39 @@ mod data_and_metrics {
     }
 
     #[test]
+    fn a_dataset_straight_from_audio() {
+        use ser_features::corpus::{self, CorpusKind};
+        use ser_features::{FeatureConfig, FeatureExtractor, encode_wav_pcm16};
+        let dir = tempfile::tempdir().unwrap();
+        for (i, name) in ["03a01Wa.wav", "03a02Ta.wav", "08b01Wb.wav"]
+            .iter()
+            .enumerate()
+        {
+            let tone: Vec<f32> = (0..8000)
+                .map(|t| (t as f32 * 0.03 * (i + 1) as f32).sin() * 0.3)
+                .collect();
+            std::fs::write(dir.path().join(name), encode_wav_pcm16(&tone, 16_000)).unwrap();
+        }
+        std::fs::write(dir.path().join("08b02Nc.wav"), b"RIFF, but not really").unwrap();
+        let listing = corpus::load(&[dir.path().to_path_buf()], &CorpusKind::Emodb).unwrap();
+        let extractor = FeatureExtractor::new(FeatureConfig::default()).unwrap();
+        let (data, failures) = Dataset::from_audio(&listing, &extractor).unwrap();
+        assert_eq!(data.len(), 3);
+        assert_eq!(failures.len(), 1);
+        assert!(failures[0].to_string().contains("08b02Nc.wav"));
+        assert_eq!(data.classes, vec!["anger", "sadness"]);
+        assert_eq!(data.x.ncols(), 180);
+        assert_eq!(data.speakers[2].as_deref(), Some("08"));
+        let unlabelled = corpus::load(&[dir.path().to_path_buf()], &CorpusKind::None).unwrap();
+        assert!(
+            Dataset::from_audio(&unlabelled, &extractor)
+                .unwrap_err()
+                .to_string()
+                .contains("no label")
+        );
+    }
+
+    #[test]
     fn malformed_csvs_name_the_line() {
         let cases = [
             ("", "empty"),
