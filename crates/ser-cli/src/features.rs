@@ -12,6 +12,11 @@ use crate::CliError;
 use crate::extract::{Extracted, extract_all, list, thread_pool};
 use crate::output::{check_writable, csv_field, write_atomically, write_npy};
 
+/// Where the feature configuration of an output file is written: `FILE.features`.
+pub(crate) fn config_sidecar(out: &std::path::Path) -> PathBuf {
+    PathBuf::from(format!("{}.features", out.display()))
+}
+
 fn config_from(m: &ArgMatches) -> Result<FeatureConfig, CliError> {
     let tuning = match m.get_one::<String>("tuning").map(String::as_str) {
         Some("estimate") | None => Tuning::Estimate,
@@ -83,6 +88,7 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         (None, true) => return Err(CliError("--format npy needs --out FILE".into())),
         (Some(out), npy) => {
             check_writable(out, force)?;
+            check_writable(&config_sidecar(out), force)?;
             if npy {
                 let (rows, cols) = sidecars(out);
                 check_writable(&rows, force)?;
@@ -167,6 +173,12 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
                 Err(e) => return Err(CliError(format!("cannot write to stdout: {e}"))),
             }
         }
+    }
+    if let Some(out) = &out {
+        // The configuration beside the features, so `ser train` and `ser eval` can check it.
+        write_atomically(&config_sidecar(out), |w| {
+            writeln!(w, "{}", extractor.config().fingerprint())
+        })?;
     }
     eprintln!(
         "features: {} extracted, {failed} failed ({}){}",

@@ -48,19 +48,58 @@ fn parse_hidden(text: &str) -> Result<Vec<usize>, CliError> {
         })
 }
 
-/// Labelled data from a features CSV or from audio (extracted with `config`).
+/// Labelled data from a features CSV or from audio (extracted with `config`), and the feature
+/// configuration the data was made with. A CSV's configuration comes from the `FILE.features`
+/// file `ser features` writes beside it; with `must_match` (evaluation), one that differs from
+/// `config` beyond the groups and pooling (which column selection handles) is an error.
 fn load_data(
     m: &ArgMatches,
     config: &FeatureConfig,
-    require_labels: bool,
-) -> Result<Dataset, CliError> {
+    must_match: bool,
+) -> Result<(Dataset, FeatureConfig), CliError> {
     let quiet = m.get_flag("quiet");
     let data = m.get_one::<PathBuf>("data");
     if let Some(path) =
         data.filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
     {
+        let sidecar = crate::features::config_sidecar(path);
+        let effective = match std::fs::read_to_string(&sidecar) {
+            Ok(text) => {
+                let made = FeatureConfig::from_fingerprint(&text)
+                    .map_err(|e| CliError(format!("{}: {e}", sidecar.display())))?;
+                let effective = FeatureConfig {
+                    groups: config.groups,
+                    pooling: config.pooling,
+                    ..made
+                };
+                if must_match && effective != *config {
+                    return Err(CliError(format!(
+                        "{}: these features were made with another configuration than the model's:\n  features: {}\n  model:    {}",
+                        path.display(),
+                        effective.fingerprint(),
+                        config.fingerprint()
+                    )));
+                }
+                effective
+            }
+            Err(_) => {
+                eprintln!(
+                    "warning: no {} beside the features: their configuration cannot be checked; assuming {}",
+                    sidecar.display(),
+                    if must_match {
+                        "the model's"
+                    } else {
+                        "the defaults"
+                    }
+                );
+                config.clone()
+            }
+        };
         let data = Dataset::from_csv(path)?;
-        return select_columns(data, &config.feature_names(), path);
+        return Ok((
+            select_columns(data, &effective.feature_names(), path)?,
+            effective,
+        ));
     }
     let kind: CorpusKind = m
         .get_one::<String>("corpus")
@@ -75,7 +114,7 @@ fn load_data(
         eprintln!("{failed} file(s) failed and are left out");
     }
     let unlabelled = rows.iter().filter(|(i, _)| i.label().is_none()).count();
-    if require_labels && unlabelled > 0 {
+    if unlabelled > 0 {
         return Err(CliError(format!(
             "{unlabelled} file(s) have no label: choose a corpus naming with --corpus (this data was read as `{kind}`)"
         )));
@@ -90,7 +129,7 @@ fn load_data(
         .iter()
         .map(|(i, _)| i.label().unwrap_or("").to_string())
         .collect();
-    Ok(Dataset::from_rows(
+    let dataset = Dataset::from_rows(
         x,
         &labels,
         rows.iter()
@@ -98,7 +137,8 @@ fn load_data(
             .collect(),
         rows.iter().map(|(i, _)| i.name()).collect(),
         extractor.feature_names(),
-    )?)
+    )?;
+    Ok((dataset, config.clone()))
 }
 
 /// The columns `names` of a CSV dataset, in that order; a missing one is an error.
@@ -294,7 +334,7 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let test_fraction = m.get_one::<f64>("test-fraction").copied().unwrap_or(0.1);
     let json_out = m.get_flag("json");
     let verbose = !m.get_flag("quiet") && !json_out;
-    let data = load_data(m, &features, true)?;
+    let (data, features) = load_data(m, &features, false)?;
     if data.classes.len() < 2 {
         return Err(CliError(format!(
             "training needs at least 2 classes, the data has {:?}",
@@ -486,7 +526,7 @@ pub(crate) fn eval(m: &ArgMatches) -> Result<ExitCode, CliError> {
         .get_one::<PathBuf>("model")
         .ok_or_else(|| CliError("--model MODEL is required".into()))?;
     let model = Model::load(model_path)?;
-    let data = load_data(m, &model.features, true)?;
+    let (data, _) = load_data(m, &model.features, true)?;
     model.check_feature_names(&data.feature_names)?;
     // Rows whose label the model never saw cannot be scored: report and leave them out.
     let mut rows = Vec::new();

@@ -239,3 +239,77 @@ fn bad_training_inputs_are_clear_errors() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn models_refuse_features_made_with_another_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let default_csv = demo_csv(dir.path());
+    let power_csv = dir.path().join("power.csv");
+    let out = ser(&[
+        "features",
+        "--demo",
+        "--quiet",
+        "--chroma-from",
+        "power",
+        "--out",
+        power_csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    // `ser features` writes the configuration beside the features.
+    let sidecar = std::fs::read_to_string(dir.path().join("power.csv.features")).unwrap();
+    assert!(sidecar.contains("chroma=Power"), "{sidecar}");
+
+    // A model trained on power-chroma features records that configuration...
+    let power_model = dir.path().join("power.sermodel");
+    let out = ser(&[
+        "train",
+        power_csv.to_str().unwrap(),
+        "--out",
+        power_model.to_str().unwrap(),
+        "--max-epochs",
+        "2",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&power_model).unwrap();
+    assert!(text(&bytes).contains("\"chroma_source\":\"Power\""));
+
+    // ...and a model trained on the defaults refuses them.
+    let default_model = dir.path().join("default.sermodel");
+    let out = ser(&[
+        "train",
+        default_csv.to_str().unwrap(),
+        "--out",
+        default_model.to_str().unwrap(),
+        "--max-epochs",
+        "2",
+        "--quiet",
+    ]);
+    assert!(out.status.success());
+    let out = ser(&[
+        "eval",
+        "--model",
+        default_model.to_str().unwrap(),
+        power_csv.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("another configuration") && stderr.contains("chroma=Power"),
+        "{stderr}"
+    );
+
+    // Without the sidecar the configuration cannot be checked, and ser says so.
+    std::fs::remove_file(dir.path().join("power.csv.features")).unwrap();
+    let out = ser(&[
+        "eval",
+        "--model",
+        default_model.to_str().unwrap(),
+        power_csv.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&out.stderr).contains("cannot be checked"),
+        "{}",
+        text(&out.stderr)
+    );
+}

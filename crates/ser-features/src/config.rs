@@ -353,6 +353,107 @@ impl FeatureConfig {
     }
 }
 
+impl FeatureConfig {
+    /// Reads a configuration back from [`FeatureConfig::fingerprint`]'s text.
+    ///
+    /// ```
+    /// use ser_features::{ChromaSource, FeatureConfig};
+    ///
+    /// let config = FeatureConfig { chroma_source: ChromaSource::Power, ..FeatureConfig::default() };
+    /// assert_eq!(FeatureConfig::from_fingerprint(&config.fingerprint())?, config);
+    /// assert!(FeatureConfig::from_fingerprint("something else").is_err());
+    /// # Ok::<(), ser_features::FeatureError>(())
+    /// ```
+    pub fn from_fingerprint(text: &str) -> Result<Self> {
+        let bad = |why: String| invalid("fingerprint", why);
+        let mut words = text.split_whitespace();
+        if words.next() != Some("ser-features/1") {
+            return Err(bad(format!(
+                "`{}` is not a ser-features/1 fingerprint",
+                text.trim()
+            )));
+        }
+        let fields: std::collections::HashMap<&str, &str> =
+            words.filter_map(|w| w.split_once('=')).collect();
+        let get = |key: &str| {
+            fields
+                .get(key)
+                .copied()
+                .ok_or_else(|| bad(format!("no `{key}`")))
+        };
+        let num = |key: &str| -> Result<usize> {
+            get(key)?
+                .parse()
+                .map_err(|_| bad(format!("`{key}` is not a number")))
+        };
+        let float = |key: &str| -> Result<f32> {
+            get(key)?
+                .parse()
+                .map_err(|_| bad(format!("`{key}` is not a number")))
+        };
+        let groups = get("groups")?.as_bytes();
+        if groups.len() != 3 {
+            return Err(bad("`groups` must have 3 letters".into()));
+        }
+        let config = FeatureConfig {
+            n_fft: num("n_fft")?,
+            hop_length: num("hop")?,
+            n_mels: num("n_mels")?,
+            mel_scale: match get("mel_scale")? {
+                "Slaney" => MelScale::Slaney,
+                "Htk" => MelScale::Htk,
+                other => return Err(bad(format!("unknown mel_scale `{other}`"))),
+            },
+            mel_norm: match get("mel_norm")? {
+                "Slaney" => MelNorm::Slaney,
+                "None" => MelNorm::None,
+                other => return Err(bad(format!("unknown mel_norm `{other}`"))),
+            },
+            fmin: float("fmin")?,
+            fmax: match get("fmax")? {
+                "nyquist" => None,
+                _ => Some(float("fmax")?),
+            },
+            n_mfcc: num("n_mfcc")?,
+            n_chroma: num("n_chroma")?,
+            chroma_source: match get("chroma")? {
+                "Magnitude" => ChromaSource::Magnitude,
+                "Power" => ChromaSource::Power,
+                other => return Err(bad(format!("unknown chroma source `{other}`"))),
+            },
+            tuning: match get("tuning")? {
+                "estimate" => Tuning::Estimate,
+                t => Tuning::Fixed(t.parse().map_err(|_| bad(format!("bad tuning `{t}`")))?),
+            },
+            mel_output: match get("mel_output")? {
+                "Power" => MelOutput::Power,
+                "Decibels" => MelOutput::Decibels,
+                other => return Err(bad(format!("unknown mel_output `{other}`"))),
+            },
+            top_db: match get("top_db")? {
+                "none" => None,
+                _ => Some(float("top_db")?),
+            },
+            pooling: match get("pooling")? {
+                "Mean" => Pooling::Mean,
+                "MeanStd" => Pooling::MeanStd,
+                other => return Err(bad(format!("unknown pooling `{other}`"))),
+            },
+            groups: FeatureGroups {
+                mfcc: groups[0] == b'M',
+                chroma: groups[1] == b'C',
+                mel: groups[2] == b'S',
+            },
+            sample_rate: match get("sr")? {
+                "native" => None,
+                _ => Some(num("sr")? as u32),
+            },
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,6 +571,36 @@ mod tests {
         assert!(config.validate().is_ok());
         assert!(config.validate_for_rate(16_000).is_err());
         assert!(config.validate_for_rate(22_050).is_ok());
+    }
+
+    #[test]
+    fn fingerprints_read_back() {
+        for config in [
+            FeatureConfig::default(),
+            FeatureConfig {
+                mel_scale: MelScale::Htk,
+                mel_norm: MelNorm::None,
+                fmin: 50.0,
+                fmax: Some(7600.5),
+                tuning: Tuning::Fixed(-0.25),
+                mel_output: MelOutput::Decibels,
+                top_db: None,
+                pooling: Pooling::MeanStd,
+                groups: FeatureGroups {
+                    mfcc: true,
+                    chroma: false,
+                    mel: true,
+                },
+                sample_rate: Some(22_050),
+                ..FeatureConfig::default()
+            },
+        ] {
+            assert_eq!(
+                FeatureConfig::from_fingerprint(&config.fingerprint()).unwrap(),
+                config
+            );
+        }
+        assert!(FeatureConfig::from_fingerprint("ser-features/1 n_fft=2048").is_err());
     }
 
     #[test]
