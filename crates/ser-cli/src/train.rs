@@ -309,6 +309,11 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
         .cloned()
         .ok_or_else(|| CliError("--out MODEL is required".into()))?;
     check_writable(&out, m.get_flag("force"))?;
+    let save_split = m.get_one::<PathBuf>("save-split");
+    if let Some(path) = save_split {
+        // Checked before any work, so an existing file fails fast, not after training.
+        check_writable(path, m.get_flag("force"))?;
+    }
     let (preset_hidden, features) = preset(
         m.get_one::<String>("preset")
             .map_or("poster", String::as_str),
@@ -398,7 +403,7 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
         )?
     };
     final_fold.model.save(&out)?;
-    if let Some(path) = m.get_one::<PathBuf>("save-split") {
+    if let Some(path) = save_split {
         // Row indices into the data as read (the CSV's row order), for other tools to reuse.
         let listed: Vec<&Fold> = if folds.len() == 1 {
             vec![&final_fold]
@@ -414,7 +419,6 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
                 "name": f.name, "train": f.rows[0], "validation": f.rows[1], "test": f.rows[2],
             })).collect::<Vec<_>>(),
         });
-        crate::output::check_writable(path, m.get_flag("force"))?;
         crate::output::write_atomically(path, |w| {
             use std::io::Write;
             writeln!(w, "{report}")
