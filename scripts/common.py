@@ -7,6 +7,7 @@ itself under the venv and before numpy is imported.
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,35 @@ def find_audio_files(root: Path) -> list[Path]:
                 found.append(Path(dirpath) / name)
     found.sort(key=lambda p: p.parts)
     return found
+
+
+def audio_files_or_error(folder: Path, limit: int | None) -> tuple[list[Path], str | None]:
+    """The audio files under `folder` (the first `limit` if given), or an error message."""
+    if not folder.exists():
+        return [], f"error: {folder} does not exist"
+    files = find_audio_files(folder)
+    if limit is not None:
+        files = files[:limit]
+    if not files:
+        return [], f"error: no audio files under {folder}"
+    return files, None
+
+
+def cpu_model() -> str:
+    """The CPU's model name, as /proc/cpuinfo gives it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def nproc() -> int:
+    """The number of CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

@@ -49,7 +49,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import REPO_ROOT, ensure_venv, find_audio_files
+from common import REPO_ROOT, audio_files_or_error, cpu_model, ensure_venv, nproc
 
 if __name__ == "__main__":
     ensure_venv(__file__)
@@ -125,24 +125,6 @@ def time_ours(ser: Path, inputs: list[str], jobs: int, out: Path, repeat: int, n
     return times, cmd
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def nproc() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", type=Path, help="folder (or file) of audio")
@@ -160,14 +142,9 @@ def main() -> int:
     if args.repeat < 1:
         print("error: --repeat must be at least 1", file=sys.stderr)
         return 2
-    if not args.folder.exists():
-        print(f"error: {args.folder} does not exist", file=sys.stderr)
-        return 2
-    files = find_audio_files(args.folder)
-    if args.limit is not None:
-        files = files[: args.limit]
-    if not files:
-        print(f"error: no audio files under {args.folder}", file=sys.stderr)
+    files, problem = audio_files_or_error(args.folder, args.limit)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
 
     # Read everything once: warms the page cache, checks the files, measures the audio.

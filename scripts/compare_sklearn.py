@@ -56,7 +56,7 @@ import os
 import sys
 from pathlib import Path
 
-from common import REPO_ROOT, ensure_venv
+from common import REPO_ROOT, cpu_model, ensure_venv, nproc
 
 # Targets checked at the end of the report.
 TARGET_ACCURACY_POINTS = 2.0  # our mean test WA at most this many points below scikit-learn's
@@ -107,24 +107,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def nproc() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def blas_threads() -> str:

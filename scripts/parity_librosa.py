@@ -48,7 +48,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import REPO_ROOT, ensure_venv, find_audio_files
+from common import REPO_ROOT, audio_files_or_error, ensure_venv
 
 if __name__ == "__main__":
     ensure_venv(__file__)
@@ -186,15 +186,9 @@ def main() -> int:
         print(f"error: ser binary not found at {ser}; build it with "
               f"`cargo build --release -p ser-cli` (or pass --ser PATH)", file=sys.stderr)
         return 2
-    if not args.folder.exists():
-        print(f"error: {args.folder} does not exist", file=sys.stderr)
-        return 2
-
-    files = find_audio_files(args.folder)
-    if args.limit is not None:
-        files = files[: args.limit]
-    if not files:
-        print(f"error: no audio files under {args.folder}", file=sys.stderr)
+    files, problem = audio_files_or_error(args.folder, args.limit)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
 
     command = shlex.join([sys.executable, *sys.argv])

@@ -1,6 +1,6 @@
 //! The Adam optimiser.
 
-use ndarray::{Array1, Array2, Zip};
+use ndarray::{Array, Array1, Array2, Dimension, Zip};
 
 use crate::network::Dense;
 
@@ -58,68 +58,47 @@ impl Adam {
         let (b1, b2, eps) = (self.beta1, self.beta2, self.epsilon);
         let c1 = 1.0 - b1.powi(self.step);
         let c2 = 1.0 - b2.powi(self.step);
-        let lr = self.learning_rate;
-        // Plain slices (every array here is contiguous, made by ndarray in standard order), so
-        // the loop vectorises; the arithmetic per element is the same either way.
-        let update = move |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
-            adam_update(
-                w,
-                g,
-                m,
-                v,
-                Hyper {
-                    lr,
-                    b1,
-                    b2,
-                    eps,
-                    c1,
-                    c2,
-                },
-            );
+        let h = Hyper {
+            lr: self.learning_rate,
+            b1,
+            b2,
+            eps,
+            c1,
+            c2,
         };
         for ((layer, (gw, gb)), m) in layers.iter_mut().zip(grads).zip(&mut self.moments) {
-            match (
-                layer.weights.as_slice_mut(),
-                gw.as_slice(),
-                m.weight_m.as_slice_mut(),
-                m.weight_v.as_slice_mut(),
-            ) {
-                (Some(w), Some(g), Some(mm), Some(vv)) => update(w, g, mm, vv),
-                // Not reached for arrays made by this crate; kept correct for any layout.
-                _ => Zip::from(&mut layer.weights)
-                    .and(gw)
-                    .and(&mut m.weight_m)
-                    .and(&mut m.weight_v)
-                    .for_each(|w, g, mm, vv| {
-                        update(
-                            std::slice::from_mut(w),
-                            std::slice::from_ref(g),
-                            std::slice::from_mut(mm),
-                            std::slice::from_mut(vv),
-                        )
-                    }),
-            }
-            match (
-                layer.bias.as_slice_mut(),
-                gb.as_slice(),
-                m.bias_m.as_slice_mut(),
-                m.bias_v.as_slice_mut(),
-            ) {
-                (Some(w), Some(g), Some(mm), Some(vv)) => update(w, g, mm, vv),
-                _ => Zip::from(&mut layer.bias)
-                    .and(gb)
-                    .and(&mut m.bias_m)
-                    .and(&mut m.bias_v)
-                    .for_each(|w, g, mm, vv| {
-                        update(
-                            std::slice::from_mut(w),
-                            std::slice::from_ref(g),
-                            std::slice::from_mut(mm),
-                            std::slice::from_mut(vv),
-                        )
-                    }),
-            }
+            update_array(&mut layer.weights, gw, &mut m.weight_m, &mut m.weight_v, h);
+            update_array(&mut layer.bias, gb, &mut m.bias_m, &mut m.bias_v, h);
         }
+    }
+}
+
+/// One Adam update of a parameter array of any dimension. Arrays in standard layout (all that
+/// this crate makes) go through [`adam_update`] as plain slices, so the loop vectorises; any
+/// other layout is updated element by element, with the same arithmetic.
+fn update_array<D: Dimension>(
+    w: &mut Array<f32, D>,
+    g: &Array<f32, D>,
+    m: &mut Array<f32, D>,
+    v: &mut Array<f32, D>,
+    h: Hyper,
+) {
+    match (
+        w.as_slice_mut(),
+        g.as_slice(),
+        m.as_slice_mut(),
+        v.as_slice_mut(),
+    ) {
+        (Some(w), Some(g), Some(m), Some(v)) => adam_update(w, g, m, v, h),
+        _ => Zip::from(w).and(g).and(m).and(v).for_each(|w, g, m, v| {
+            adam_update(
+                std::slice::from_mut(w),
+                std::slice::from_ref(g),
+                std::slice::from_mut(m),
+                std::slice::from_mut(v),
+                h,
+            )
+        }),
     }
 }
 
@@ -165,6 +144,43 @@ fn adam_update(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], h: Hyper)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_memory_layout_gets_the_same_update() {
+        use ndarray::ShapeBuilder;
+        let h = Hyper {
+            lr: 1e-3,
+            b1: 0.9,
+            b2: 0.999,
+            eps: 1e-8,
+            c1: 0.1,
+            c2: 0.001,
+        };
+        let values = |i: usize, j: usize| ((i * 5 + j * 3) % 7) as f32 * 0.1 - 0.3;
+        let c_order =
+            |f: &dyn Fn(usize, usize) -> f32| Array2::from_shape_fn((3, 4), |(i, j)| f(i, j));
+        let f_order =
+            |f: &dyn Fn(usize, usize) -> f32| Array2::from_shape_fn((3, 4).f(), |(i, j)| f(i, j));
+        let (mut w1, g1, mut m1, mut v1) = (
+            c_order(&values),
+            c_order(&|i, j| values(j % 3, i)),
+            c_order(&|_, _| 0.01),
+            c_order(&|_, _| 1e-4),
+        );
+        let (mut w2, g2, mut m2, mut v2) = (
+            f_order(&values),
+            f_order(&|i, j| values(j % 3, i)),
+            f_order(&|_, _| 0.01),
+            f_order(&|_, _| 1e-4),
+        );
+        assert!(
+            w2.as_slice_mut().is_none(),
+            "the second set must take the element-wise path"
+        );
+        update_array(&mut w1, &g1, &mut m1, &mut v1, h);
+        update_array(&mut w2, &g2, &mut m2, &mut v2, h);
+        assert_eq!((w1, m1, v1), (w2, m2, v2));
+    }
 
     #[test]
     fn the_avx_path_computes_the_same_bits() {
