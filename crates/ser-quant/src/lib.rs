@@ -1,9 +1,44 @@
 //! Quantization primitives of ser-adaptive.
 //!
-//! This crate will hold (issue 4): `BitWidth` (1..=8), the uniform symmetric per-layer
-//! quantizer (`qmax = 2^(b-1) - 1`, `s = max|w| / qmax`) with per-channel scales as an option,
-//! 1-bit binarisation (`sign(w) * mean|w|`), several bit-packing layouts behind one trait,
-//! inference straight from packed codes with mixed widths per layer, exact size accounting,
-//! and a `no_std` + `alloc` build for microcontrollers.
+//! [`BitWidth`] (1..=8; full precision is [`Precision::Full`]), the uniform symmetric
+//! [`SymmetricQuantizer`] (`qmax = 2^(b-1) - 1`, `s = max|w| / qmax`), per tensor or per output
+//! channel, and 1-bit binarisation (`sign(w) * mean|w|`).
 //!
-//! It holds no API yet: nothing here is a placeholder.
+//! The crate is `no_std` + `alloc` without its default `std` feature, so models can run on
+//! microcontrollers.
+//!
+//! ```
+//! use ser_quant::{BitWidth, Granularity, SymmetricQuantizer};
+//!
+//! let weights = [0.5f32, -0.25, 0.125, -1.0, 0.0, 0.75];
+//! let q = SymmetricQuantizer::new(BitWidth::new(4)?, Granularity::PerTensor);
+//! let t = q.quantize(&weights, 2, 3)?;
+//! // Every dequantized weight lies within half a step of the original.
+//! let step = t.scales[0];
+//! for (w, d) in weights.iter().zip(t.dequantize()) {
+//!     assert!((w - d).abs() <= step / 2.0 + 1e-7);
+//! }
+//! # Ok::<(), ser_quant::QuantError>(())
+//! ```
+//!
+//! Still to come (issue 4): bit packings behind one trait, inference straight from packed
+//! codes, size accounting and packed model files.
+//!
+//! | cargo feature | default | what it adds |
+//! |---|---|---|
+//! | `std` | on | the standard library (off: `no_std` + `alloc`) |
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+mod bitwidth;
+mod error;
+mod quantizer;
+
+pub use bitwidth::{BitWidth, Precision};
+pub use error::{QuantError, Result};
+pub use quantizer::{Granularity, QuantizedTensor, SymmetricQuantizer};
+
+#[cfg(test)]
+mod tests;

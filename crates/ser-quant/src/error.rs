@@ -1,0 +1,31 @@
+//! The error type of ser-quant.
+
+/// A `Result` with [`QuantError`].
+pub type Result<T> = core::result::Result<T, QuantError>;
+
+/// What can go wrong quantizing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QuantError {
+    /// A bit width outside 1..=8.
+    #[error("unsupported bit width {0}: widths are 1..=8")]
+    UnsupportedBitWidth(u8),
+    /// A weight is NaN or infinite.
+    #[error("weight {index} is not finite ({value})")]
+    NonFinite {
+        /// Its index in the tensor.
+        index: usize,
+        /// Its value.
+        value: f32,
+    },
+    /// The data does not fill the stated shape.
+    #[error("{what}: expected length {expected}, got {got}")]
+    LengthMismatch {
+        /// What was measured.
+        what: &'static str,
+        /// The length the shape implies.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+}

@@ -1,0 +1,164 @@
+//! Property tests of the quantizers (proptest) and their edge cases.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use proptest::prelude::*;
+
+use crate::{BitWidth, Granularity, Precision, QuantError, SymmetricQuantizer};
+
+fn weights() -> impl Strategy<Value = Vec<f32>> {
+    prop::collection::vec(-10.0f32..10.0, 0..200)
+}
+
+fn width() -> impl Strategy<Value = BitWidth> {
+    (1u8..=8).prop_map(|b| BitWidth::new(b).unwrap())
+}
+
+fn per_tensor(bits: BitWidth) -> SymmetricQuantizer {
+    SymmetricQuantizer::new(bits, Granularity::PerTensor)
+}
+
+proptest! {
+    #[test]
+    fn codes_are_always_in_range(w in weights(), bits in width()) {
+        let t = per_tensor(bits).quantize(&w, 1, w.len()).unwrap();
+        let q = bits.qmax();
+        for &c in &t.codes {
+            if bits.get() == 1 {
+                prop_assert!(c == -1 || c == 1);
+            } else {
+                prop_assert!((-q..=q).contains(&c));
+            }
+        }
+    }
+
+    #[test]
+    fn error_is_at_most_half_a_step(w in weights(), b in 2u8..=8) {
+        let bits = BitWidth::new(b).unwrap();
+        let t = per_tensor(bits).quantize(&w, 1, w.len()).unwrap();
+        let s = t.scales[0];
+        for (x, d) in w.iter().zip(t.dequantize()) {
+            // Max-abs scaling never clips, so every weight is within s/2 (plus f32 rounding).
+            prop_assert!((x - d).abs() <= s / 2.0 * (1.0 + 1e-5) + 1e-6, "{} vs {} (s {})", x, d, s);
+        }
+    }
+
+    #[test]
+    fn quantize_is_idempotent(w in weights(), bits in width()) {
+        let q = per_tensor(bits);
+        let once = q.quantize(&w, 1, w.len()).unwrap();
+        let twice = q.quantize(&once.dequantize(), 1, w.len()).unwrap();
+        // Binarised values all have magnitude mean|w|, so signs and scale are kept too.
+        prop_assert_eq!(&twice.codes, &once.codes);
+        prop_assert!((twice.scales[0] - once.scales[0]).abs() <= 1e-6 * once.scales[0].max(1e-30));
+    }
+
+    #[test]
+    fn scaling_the_input_scales_the_scale(w in weights(), bits in width(), k in -2i32..=3) {
+        // Powers of two scale exactly in floating point, so codes match bit for bit.
+        let c = 2f32.powi(k);
+        let q = per_tensor(bits);
+        let a = q.quantize(&w, 1, w.len()).unwrap();
+        let scaled: Vec<f32> = w.iter().map(|v| v * c).collect();
+        let b = q.quantize(&scaled, 1, w.len()).unwrap();
+        prop_assert_eq!(&b.codes, &a.codes);
+        prop_assert!((b.scales[0] - c * a.scales[0]).abs() <= 1e-6 * (c * a.scales[0]).max(1e-30));
+    }
+
+    #[test]
+    fn binarisation_keeps_signs(w in weights()) {
+        let t = per_tensor(BitWidth::new(1).unwrap()).quantize(&w, 1, w.len()).unwrap();
+        for ((x, &c), d) in w.iter().zip(&t.codes).zip(t.dequantize()) {
+            if *x != 0.0 {
+                prop_assert_eq!(c > 0, *x > 0.0);
+                prop_assert!(d == 0.0 || (d > 0.0) == (*x > 0.0));
+            }
+        }
+        let mean_abs = w.iter().map(|v| f64::from(v.abs())).sum::<f64>() / w.len().max(1) as f64;
+        prop_assert!((f64::from(t.scales[0]) - mean_abs).abs() <= 1e-6 * mean_abs.max(1e-30));
+    }
+
+    #[test]
+    fn per_channel_is_per_tensor_row_by_row(rows in 1usize..6, cols in 1usize..20, bits in width(), seed in any::<u32>()) {
+        let w: Vec<f32> = (0..rows * cols).map(|i| (((i as u32).wrapping_mul(2_654_435_761) ^ seed) % 2001) as f32 / 100.0 - 10.0).collect();
+        let pc = SymmetricQuantizer::new(bits, Granularity::PerChannel).quantize(&w, rows, cols).unwrap();
+        prop_assert_eq!(pc.scales.len(), rows);
+        for r in 0..rows {
+            let row = per_tensor(bits).quantize(&w[r * cols..(r + 1) * cols], 1, cols).unwrap();
+            prop_assert_eq!(&pc.codes[r * cols..(r + 1) * cols], &row.codes[..]);
+            prop_assert_eq!(pc.scales[r], row.scales[0]);
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn rounding_matches_std(x in -200.0f32..200.0) {
+        prop_assert_eq!(crate::quantizer::round_half_even(x) as f32, x.round_ties_even());
+    }
+}
+
+#[test]
+fn rounding_ties_go_to_even() {
+    for (x, r) in [
+        (0.5f32, 0),
+        (1.5, 2),
+        (2.5, 2),
+        (-0.5, 0),
+        (-1.5, -2),
+        (-2.5, -2),
+        (0.49999997, 0),
+        (127.0, 127),
+    ] {
+        assert_eq!(crate::quantizer::round_half_even(x), r, "{x}");
+    }
+}
+
+#[test]
+fn bit_widths_and_precisions() {
+    assert_eq!(
+        BitWidth::ALL.iter().map(|b| b.qmax()).collect::<Vec<_>>(),
+        vec![1, 1, 3, 7, 15, 31, 63, 127]
+    );
+    assert_eq!(BitWidth::new(0), Err(QuantError::UnsupportedBitWidth(0)));
+    assert_eq!(BitWidth::new(9), Err(QuantError::UnsupportedBitWidth(9)));
+    assert_eq!(Precision::Full.bits(), 32);
+    assert_eq!(Precision::Bits(BitWidth::new(3).unwrap()).bits(), 3);
+}
+
+#[test]
+fn edge_cases_have_defined_results() {
+    let q4 = per_tensor(BitWidth::new(4).unwrap());
+    let zeros = q4.quantize(&[0.0; 6], 2, 3).unwrap();
+    assert_eq!(
+        (zeros.scales.clone(), zeros.dequantize()),
+        (vec![0.0], vec![0.0; 6])
+    );
+    let binary_zeros = per_tensor(BitWidth::new(1).unwrap())
+        .quantize(&[0.0; 4], 1, 4)
+        .unwrap();
+    assert_eq!(binary_zeros.dequantize(), vec![0.0; 4]);
+    let empty = q4.quantize(&[], 0, 5).unwrap();
+    assert!(empty.codes.is_empty() && empty.dequantize().is_empty());
+    assert!(matches!(
+        q4.quantize(&[0.1, f32::NAN], 1, 2),
+        Err(QuantError::NonFinite { index: 1, .. })
+    ));
+    assert!(matches!(
+        q4.quantize(&[0.1, f32::INFINITY], 1, 2),
+        Err(QuantError::NonFinite { index: 1, .. })
+    ));
+    assert!(matches!(
+        q4.quantize(&[0.1; 5], 2, 3),
+        Err(QuantError::LengthMismatch {
+            expected: 6,
+            got: 5,
+            ..
+        })
+    ));
+    // Ties round to even: 0.5 steps go to the even code.
+    let q3 = per_tensor(BitWidth::new(3).unwrap()); // qmax 3
+    let t = q3.quantize(&[3.0, 1.5, 2.5, -0.5], 1, 4).unwrap(); // scale 1
+    assert_eq!(t.codes, vec![3, 2, 2, 0]);
+}
