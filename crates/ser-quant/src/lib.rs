@@ -21,8 +21,11 @@
 //! # Ok::<(), ser_quant::QuantError>(())
 //! ```
 //!
-//! Still to come (issue 4): bit packings behind one trait, inference straight from packed
-//! codes, size accounting and packed model files.
+//! [`Packing`] lays the codes out in words: [`DenseStream`] (smallest), [`RowAligned`] (rows
+//! readable on their own) and [`BitPlanes`] (one plane per bit, for popcount kernels).
+//!
+//! Still to come (issue 4): inference straight from packed codes, the packing benches, size
+//! accounting and packed model files.
 //!
 //! | cargo feature | default | what it adds |
 //! |---|---|---|
@@ -34,10 +37,12 @@ extern crate alloc;
 
 mod bitwidth;
 mod error;
+mod pack;
 mod quantizer;
 
 pub use bitwidth::{BitWidth, Precision};
 pub use error::{QuantError, Result};
+pub use pack::{BitPlanes, DenseStream, PackedCodes, Packing, RowAligned};
 pub use quantizer::{Granularity, QuantizedTensor, SymmetricQuantizer};
 
 #[cfg(test)]

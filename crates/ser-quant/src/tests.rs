@@ -162,3 +162,88 @@ fn edge_cases_have_defined_results() {
     let t = q3.quantize(&[3.0, 1.5, 2.5, -0.5], 1, 4).unwrap(); // scale 1
     assert_eq!(t.codes, vec![3, 2, 2, 0]);
 }
+
+mod packing {
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use crate::{BitPlanes, BitWidth, DenseStream, Packing, QuantError, RowAligned};
+
+    const LAYOUTS: [&dyn Packing; 3] = [&DenseStream, &RowAligned, &BitPlanes];
+
+    /// A tensor shape, a width and in-range codes for it.
+    fn tensor() -> impl Strategy<Value = (usize, usize, BitWidth, Vec<i8>)> {
+        (0usize..7, 0usize..80, 1u8..=8).prop_flat_map(|(rows, cols, b)| {
+            let bits = BitWidth::new(b).unwrap();
+            let code = if b == 1 {
+                prop_oneof![Just(-1i8), Just(1i8)].boxed()
+            } else {
+                (-bits.qmax()..=bits.qmax()).boxed()
+            };
+            (
+                Just(rows),
+                Just(cols),
+                Just(bits),
+                prop::collection::vec(code, rows * cols),
+            )
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn every_layout_round_trips((rows, cols, bits, codes) in tensor()) {
+            for layout in LAYOUTS {
+                let packed = layout.pack(&codes, rows, cols, bits).unwrap();
+                prop_assert_eq!(packed.words.len(), layout.words_for(rows, cols, bits), "{}", layout.name());
+                prop_assert_eq!(layout.unpack(&packed).unwrap(), codes.clone(), "{}", layout.name());
+            }
+        }
+
+        #[test]
+        fn the_dense_stream_is_as_small_as_possible((rows, cols, bits, codes) in tensor()) {
+            let packed = DenseStream.pack(&codes, rows, cols, bits).unwrap();
+            prop_assert_eq!(packed.bytes(), (rows * cols * usize::from(bits.get())).div_ceil(32) * 4);
+        }
+    }
+
+    #[test]
+    fn bad_codes_and_bad_words_are_refused() {
+        let two = BitWidth::new(2).unwrap();
+        for layout in LAYOUTS {
+            assert!(matches!(
+                layout.pack(&[0, 2], 1, 2, two),
+                Err(QuantError::CodeOutOfRange { index: 1, .. })
+            ));
+            assert!(matches!(
+                layout.pack(&[0, 1, 0], 1, 2, two),
+                Err(QuantError::LengthMismatch { .. })
+            ));
+            assert!(matches!(
+                layout.pack(&[0], 1, 1, BitWidth::new(1).unwrap()),
+                Err(QuantError::CodeOutOfRange { .. })
+            ));
+            let mut packed = layout.pack(&[1, -1, 0, 1], 2, 2, two).unwrap();
+            packed.words.push(0);
+            assert!(
+                matches!(
+                    layout.unpack(&packed),
+                    Err(QuantError::LengthMismatch { .. })
+                ),
+                "{}",
+                layout.name()
+            );
+            // All ones is field 3, code 2: more than 2 bits' qmax of 1; no packer writes it.
+            packed.words = vec![u32::MAX; layout.words_for(2, 2, two)];
+            assert!(
+                matches!(
+                    layout.unpack(&packed),
+                    Err(QuantError::CodeOutOfRange { .. })
+                ),
+                "{}",
+                layout.name()
+            );
+        }
+    }
+}
