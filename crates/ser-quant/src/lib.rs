@@ -24,8 +24,10 @@
 //! [`Packing`] lays the codes out in words: [`DenseStream`] (smallest), [`RowAligned`] (rows
 //! readable on their own) and [`BitPlanes`] (one plane per bit, for popcount kernels).
 //!
-//! Still to come (issue 4): inference straight from packed codes, the packing benches, size
-//! accounting and packed model files.
+//! [`PackedLayer`] runs a dense layer straight from its packed codes.
+//!
+//! Still to come (issue 4): the packed MLP with mixed widths, a faster 2-4-bit kernel, the
+//! packing benches, size accounting and packed model files.
 //!
 //! | cargo feature | default | what it adds |
 //! |---|---|---|
@@ -37,11 +39,13 @@ extern crate alloc;
 
 mod bitwidth;
 mod error;
+mod layer;
 mod pack;
 mod quantizer;
 
 pub use bitwidth::{BitWidth, Precision};
 pub use error::{QuantError, Result};
+pub use layer::PackedLayer;
 pub use pack::{BitPlanes, DenseStream, PackedCodes, Packing, RowAligned};
 pub use quantizer::{Granularity, QuantizedTensor, SymmetricQuantizer};
 

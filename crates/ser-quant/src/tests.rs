@@ -247,3 +247,70 @@ mod packing {
         }
     }
 }
+
+mod packed_layer {
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use crate::{BitWidth, Granularity, PackedLayer, QuantError, SymmetricQuantizer};
+
+    proptest! {
+        #[test]
+        fn forward_equals_the_dequantized_f32_product(
+            outputs in 1usize..6,
+            inputs in 1usize..70,
+            b in 1u8..=8,
+            per_channel in any::<bool>(),
+            seed in any::<u32>(),
+        ) {
+            let bits = BitWidth::new(b).unwrap();
+            let granularity = if per_channel { Granularity::PerChannel } else { Granularity::PerTensor };
+            let quantizer = SymmetricQuantizer::new(bits, granularity);
+            let value = |i: usize, salt: u32| (((i as u32).wrapping_mul(2_654_435_761) ^ seed ^ salt) % 2001) as f32 / 1000.0 - 1.0;
+            let w: Vec<f32> = (0..outputs * inputs).map(|i| value(i, 1)).collect();
+            let bias: Vec<f32> = (0..outputs).map(|i| value(i, 2)).collect();
+            let x: Vec<f32> = (0..inputs).map(|i| value(i, 3)).collect();
+            let layer = PackedLayer::quantize(&w, &bias, outputs, inputs, &quantizer).unwrap();
+            let mut y = vec![0.0; outputs];
+            layer.forward(&x, &mut y).unwrap();
+            // Reference: dequantize, then an f64 product.
+            let dq = quantizer.quantize(&w, outputs, inputs).unwrap().dequantize();
+            for r in 0..outputs {
+                let terms: Vec<f64> = (0..inputs).map(|j| f64::from(dq[r * inputs + j]) * f64::from(x[j])).collect();
+                let reference = terms.iter().sum::<f64>() + f64::from(bias[r]);
+                let magnitude = terms.iter().map(|t| t.abs()).sum::<f64>() + f64::from(bias[r].abs());
+                // f32 accumulation: a few ulps of the sum of magnitudes.
+                prop_assert!((f64::from(y[r]) - reference).abs() <= 1e-5 * magnitude.max(1e-6),
+                    "row {}: {} vs {}", r, y[r], reference);
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_shapes_are_refused() {
+        let q = SymmetricQuantizer::new(BitWidth::new(4).unwrap(), Granularity::PerTensor);
+        assert!(matches!(
+            PackedLayer::quantize(&[0.1; 6], &[0.0; 3], 2, 3, &q),
+            Err(QuantError::LengthMismatch { what: "bias", .. })
+        ));
+        assert!(matches!(
+            PackedLayer::quantize(&[0.1; 6], &[0.0, f32::NAN], 2, 3, &q),
+            Err(QuantError::NonFinite { .. })
+        ));
+        let layer = PackedLayer::quantize(&[0.1; 6], &[0.0; 2], 2, 3, &q).unwrap();
+        assert_eq!(
+            (layer.inputs(), layer.outputs(), layer.bits().get()),
+            (3, 2, 4)
+        );
+        assert!(matches!(
+            layer.forward(&[1.0; 4], &mut [0.0; 2]),
+            Err(QuantError::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            layer.forward(&[1.0; 3], &mut [0.0; 3]),
+            Err(QuantError::LengthMismatch { .. })
+        ));
+    }
+}
