@@ -57,6 +57,17 @@ def find_audio_files(root: Path) -> list[Path]:
     return found
 
 
+DEFAULT_SER = REPO_ROOT / "target" / "release" / "ser"
+
+
+def ser_binary_error(ser: Path) -> str | None:
+    """An error message when `ser` is not an executable file, else None."""
+    if ser.is_file() and os.access(ser, os.X_OK):
+        return None
+    return (f"error: ser binary not found at {ser}; build it with "
+            f"`cargo build --release -p ser-cli` (or pass --ser PATH)")
+
+
 def audio_files_or_error(folder: Path, limit: int | None) -> tuple[list[Path], str | None]:
     """The audio files under `folder` (the first `limit` if given), or an error message."""
     if not folder.exists():

@@ -56,7 +56,7 @@ import os
 import sys
 from pathlib import Path
 
-from common import REPO_ROOT, cpu_model, ensure_venv, nproc
+from common import DEFAULT_SER, cpu_model, ensure_venv, nproc, ser_binary_error
 
 # Targets checked at the end of the report.
 TARGET_ACCURACY_POINTS = 2.0  # our mean test WA at most this many points below scikit-learn's
@@ -67,7 +67,7 @@ WARMUP_EPOCHS = 3  # one untimed scikit-learn fit on all rows before the timed o
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", type=Path, help="features CSV from `ser features`, or a folder of audio")
-    ap.add_argument("--ser", type=Path, default=REPO_ROOT / "target" / "release" / "ser",
+    ap.add_argument("--ser", type=Path, default=DEFAULT_SER,
                     help="the ser binary (default: <repo>/target/release/ser)")
     ap.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
     ap.add_argument("--threads", type=int, default=1,
@@ -201,9 +201,9 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 def main(args: argparse.Namespace) -> int:
     ser = args.ser
-    if not (ser.is_file() and os.access(ser, os.X_OK)):
-        print(f"error: ser binary not found at {ser}; build it with "
-              f"`cargo build --release -p ser-cli` (or pass --ser PATH)", file=sys.stderr)
+    problem = ser_binary_error(ser)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     if args.seeds < 1:
         print("error: --seeds must be at least 1", file=sys.stderr)

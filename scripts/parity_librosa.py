@@ -48,7 +48,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import REPO_ROOT, audio_files_or_error, ensure_venv
+from common import DEFAULT_SER, audio_files_or_error, ensure_venv, ser_binary_error
 
 if __name__ == "__main__":
     ensure_venv(__file__)
@@ -175,16 +175,16 @@ def progress(i: int, n: int, name: str, tty: bool) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", type=Path, help="folder (or file) of audio")
-    ap.add_argument("--ser", type=Path, default=REPO_ROOT / "target" / "release" / "ser",
+    ap.add_argument("--ser", type=Path, default=DEFAULT_SER,
                     help="the ser binary (default: <repo>/target/release/ser)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N files")
     ap.add_argument("--json", type=Path, default=None, help="also write the report as JSON here")
     args = ap.parse_args()
 
     ser = args.ser
-    if not (ser.is_file() and os.access(ser, os.X_OK)):
-        print(f"error: ser binary not found at {ser}; build it with "
-              f"`cargo build --release -p ser-cli` (or pass --ser PATH)", file=sys.stderr)
+    problem = ser_binary_error(ser)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     files, problem = audio_files_or_error(args.folder, args.limit)
     if problem:

@@ -145,17 +145,20 @@ fn adam_update(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], h: Hyper)
 mod tests {
     use super::*;
 
+    /// Adam's defaults, a few steps in (c1 and c2 are its bias corrections).
+    const TEST_HYPER: Hyper = Hyper {
+        lr: 1e-3,
+        b1: 0.9,
+        b2: 0.999,
+        eps: 1e-8,
+        c1: 0.1,
+        c2: 0.001,
+    };
+
     #[test]
     fn any_memory_layout_gets_the_same_update() {
         use ndarray::ShapeBuilder;
-        let h = Hyper {
-            lr: 1e-3,
-            b1: 0.9,
-            b2: 0.999,
-            eps: 1e-8,
-            c1: 0.1,
-            c2: 0.001,
-        };
+        let h = TEST_HYPER;
         let values = |i: usize, j: usize| ((i * 5 + j * 3) % 7) as f32 * 0.1 - 0.3;
         let c_order =
             |f: &dyn Fn(usize, usize) -> f32| Array2::from_shape_fn((3, 4), |(i, j)| f(i, j));
@@ -185,14 +188,7 @@ mod tests {
     #[test]
     fn the_avx_path_computes_the_same_bits() {
         let n = 1037;
-        let h = Hyper {
-            lr: 1e-3,
-            b1: 0.9,
-            b2: 0.999,
-            eps: 1e-8,
-            c1: 0.1,
-            c2: 0.001,
-        };
+        let h = TEST_HYPER;
         let g: Vec<f32> = (0..n)
             .map(|i| ((i * 37 % 101) as f32 - 50.0) * 1e-3)
             .collect();

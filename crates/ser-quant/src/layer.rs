@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 
 use crate::bitwidth::BitWidth;
 use crate::error::{QuantError, Result};
-use crate::pack::{PackedCodes, Packing, RowAligned};
+use crate::pack::{PackedCodes, Packing, RowAligned, get};
 use crate::quantizer::SymmetricQuantizer;
 
 /// A dense layer `y = W x + b` with `W` quantized and packed row by row ([`RowAligned`], one
@@ -133,18 +133,12 @@ impl PackedLayer {
             return Ok(());
         }
         let qmax = i32::from(self.bits().qmax());
-        let mask = (1u32 << b) - 1;
+        let bits = b as u32;
         for (r, o) in out.iter_mut().enumerate() {
             let row = &words[r * per_row..(r + 1) * per_row];
             let mut acc = 0.0f32;
             for (j, xj) in x.iter().enumerate() {
-                let at = j * b;
-                let (w, s) = (at / 32, (at % 32) as u32);
-                let mut field = row[w] >> s;
-                if s as usize + b > 32 {
-                    field |= row[w + 1] << (32 - s);
-                }
-                acc += ((field & mask) as i32 - qmax) as f32 * xj;
+                acc += (get(row, j * b, bits) as i32 - qmax) as f32 * xj;
             }
             *o = acc * self.scale(r) + self.bias[r];
         }

@@ -132,13 +132,39 @@ fn put(words: &mut [u32], at: usize, bits: u32, value: u32) {
 }
 
 /// Reads `bits` bits at bit offset `at` of `words`, LSB first.
-fn get(words: &[u32], at: usize, bits: u32) -> u32 {
+#[inline]
+pub(crate) fn get(words: &[u32], at: usize, bits: u32) -> u32 {
     let (w, o) = (at / 32, (at % 32) as u32);
     let mut value = words[w] >> o;
     if o + bits > 32 {
         value |= words[w + 1] << (32 - o);
     }
     value & ((1u32 << bits) - 1)
+}
+
+/// Packs `codes` back to back into `words`, LSB first; `first` is the index of `codes[0]` in
+/// the tensor (for errors).
+fn pack_stream(codes: &[i8], bits: BitWidth, first: usize, words: &mut [u32]) -> Result<()> {
+    let b = u32::from(bits.get());
+    for (j, &c) in codes.iter().enumerate() {
+        put(words, j * b as usize, b, field(c, bits, first + j)?);
+    }
+    Ok(())
+}
+
+/// Appends the first `n` codes packed back to back in `words`; `first` as in [`pack_stream`].
+fn unpack_stream(
+    words: &[u32],
+    n: usize,
+    bits: BitWidth,
+    first: usize,
+    out: &mut Vec<i8>,
+) -> Result<()> {
+    let b = u32::from(bits.get());
+    for j in 0..n {
+        out.push(code(get(words, j * b as usize, b), bits, first + j)?);
+    }
+    Ok(())
 }
 
 /// All codes back to back, LSB first: the smallest layout (`ceil(n b / 32)` words).
@@ -156,11 +182,8 @@ impl Packing for DenseStream {
 
     fn pack(&self, codes: &[i8], rows: usize, cols: usize, bits: BitWidth) -> Result<PackedCodes> {
         check_codes(codes, rows, cols)?;
-        let b = u32::from(bits.get());
         let mut words = vec![0u32; self.words_for(rows, cols, bits)];
-        for (i, &c) in codes.iter().enumerate() {
-            put(&mut words, i * b as usize, b, field(c, bits, i)?);
-        }
+        pack_stream(codes, bits, 0, &mut words)?;
         Ok(PackedCodes {
             bits,
             rows,
@@ -171,10 +194,15 @@ impl Packing for DenseStream {
 
     fn unpack(&self, packed: &PackedCodes) -> Result<Vec<i8>> {
         check_words(self, packed)?;
-        let b = u32::from(packed.bits.get());
-        (0..packed.rows * packed.cols)
-            .map(|i| code(get(&packed.words, i * b as usize, b), packed.bits, i))
-            .collect()
+        let mut codes = Vec::with_capacity(packed.rows * packed.cols);
+        unpack_stream(
+            &packed.words,
+            packed.rows * packed.cols,
+            packed.bits,
+            0,
+            &mut codes,
+        )?;
+        Ok(codes)
     }
 }
 
@@ -200,14 +228,15 @@ impl Packing for RowAligned {
 
     fn pack(&self, codes: &[i8], rows: usize, cols: usize, bits: BitWidth) -> Result<PackedCodes> {
         check_codes(codes, rows, cols)?;
-        let b = u32::from(bits.get());
         let per_row = Self::words_per_row(cols, bits);
         let mut words = vec![0u32; rows * per_row];
         for (r, row) in codes.chunks(cols.max(1)).enumerate().take(rows) {
-            let out = &mut words[r * per_row..(r + 1) * per_row];
-            for (j, &c) in row.iter().enumerate() {
-                put(out, j * b as usize, b, field(c, bits, r * cols + j)?);
-            }
+            pack_stream(
+                row,
+                bits,
+                r * cols,
+                &mut words[r * per_row..(r + 1) * per_row],
+            )?;
         }
         Ok(PackedCodes {
             bits,
@@ -219,18 +248,17 @@ impl Packing for RowAligned {
 
     fn unpack(&self, packed: &PackedCodes) -> Result<Vec<i8>> {
         check_words(self, packed)?;
-        let (b, cols) = (u32::from(packed.bits.get()), packed.cols);
+        let cols = packed.cols;
         let per_row = Self::words_per_row(cols, packed.bits);
         let mut codes = Vec::with_capacity(packed.rows * cols);
         for r in 0..packed.rows {
-            let row = &packed.words[r * per_row..(r + 1) * per_row];
-            for j in 0..cols {
-                codes.push(code(
-                    get(row, j * b as usize, b),
-                    packed.bits,
-                    r * cols + j,
-                )?);
-            }
+            unpack_stream(
+                &packed.words[r * per_row..(r + 1) * per_row],
+                cols,
+                packed.bits,
+                r * cols,
+                &mut codes,
+            )?;
         }
         Ok(codes)
     }
