@@ -1,9 +1,11 @@
 //! The error type of ser-quant.
 
+use alloc::string::String;
+
 /// A `Result` with [`QuantError`].
 pub type Result<T> = core::result::Result<T, QuantError>;
 
-/// What can go wrong quantizing.
+/// What can go wrong quantizing, packing, running or loading a quantized model.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum QuantError {
@@ -20,8 +22,8 @@ pub enum QuantError {
         /// The width.
         bits: u8,
     },
-    /// A weight is NaN or infinite.
-    #[error("weight {index} is not finite ({value})")]
+    /// A weight (or scale) is NaN or infinite (or a scale is negative).
+    #[error("value {index} is not finite ({value})")]
     NonFinite {
         /// Its index in the tensor.
         index: usize,
@@ -38,4 +40,42 @@ pub enum QuantError {
         /// The length given.
         got: usize,
     },
+    /// A kernel asked for a width it does not compute.
+    #[error("the {kernel} kernel does not compute {bits}-bit layers")]
+    KernelWidth {
+        /// The kernel's name.
+        kernel: &'static str,
+        /// The layer's width.
+        bits: u8,
+    },
+    /// Bytes that do not start like a packed model file.
+    #[error("not a ser packed model file (bad magic)")]
+    NotAPackedModel,
+    /// A packed model file of a newer format than this build reads.
+    #[error("packed model format version {found} is newer than this build reads ({supported})")]
+    UnsupportedVersion {
+        /// The file's version.
+        found: u32,
+        /// The newest this build reads.
+        supported: u32,
+    },
+    /// The file ends before `what`.
+    #[error("truncated: the file ends inside {what}")]
+    Truncated {
+        /// The section being read.
+        what: &'static str,
+    },
+    /// The checksum does not match the contents.
+    #[error(
+        "checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the file is corrupt or truncated"
+    )]
+    Checksum {
+        /// The CRC-32 in the file.
+        stored: u32,
+        /// The CRC-32 of its contents.
+        computed: u32,
+    },
+    /// Contents that are well framed but make no sense (a bad width, inconsistent shapes, ...).
+    #[error("corrupt: {0}")]
+    Corrupt(String),
 }

@@ -24,10 +24,10 @@
 //! [`Packing`] lays the codes out in words: [`DenseStream`] (smallest), [`RowAligned`] (rows
 //! readable on their own) and [`BitPlanes`] (one plane per bit, for popcount kernels).
 //!
-//! [`PackedLayer`] runs a dense layer straight from its packed codes.
-//!
-//! Still to come (issue 4): the packed MLP with mixed widths, a faster 2-4-bit kernel, the
-//! packing benches, size accounting and packed model files.
+//! [`QuantizedLayer`] runs a dense layer straight from its packed codes with one of three
+//! [`Kernel`]s; [`PackedMlp`] chains them, each layer at its own [`Precision`]; [`PackedModel`]
+//! adds standardisation and class names and reads and writes the packed model file
+//! (`docs/PACKED_FORMAT.md`), all without `std`.
 //!
 //! | cargo feature | default | what it adds |
 //! |---|---|---|
@@ -39,13 +39,20 @@ extern crate alloc;
 
 mod bitwidth;
 mod error;
+mod kernel;
 mod layer;
+mod mlp;
+mod model;
 mod pack;
 mod quantizer;
 
 pub use bitwidth::{BitWidth, Precision};
 pub use error::{QuantError, Result};
-pub use layer::PackedLayer;
+pub use layer::{Bias, BiasMode, Kernel, QuantOptions, QuantizedLayer, Scratch};
+#[cfg(feature = "std")]
+pub use mlp::softmax;
+pub use mlp::{PackedMlp, argmax};
+pub use model::{FileSize, PACKED_FORMAT_VERSION, PACKED_MAGIC, PackedModel, crc32};
 pub use pack::{BitPlanes, DenseStream, PackedCodes, Packing, RowAligned};
 pub use quantizer::{Granularity, QuantizedTensor, SymmetricQuantizer};
 

@@ -7,9 +7,10 @@ use crate::bitwidth::BitWidth;
 use crate::error::{QuantError, Result};
 
 /// Whether a tensor shares one scale or has one per output row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Granularity {
     /// One scale for the whole tensor (the method's default).
+    #[default]
     PerTensor,
     /// One scale per row (for a dense layer stored `outputs x inputs`, per output channel).
     PerChannel,

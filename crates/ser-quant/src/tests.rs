@@ -254,63 +254,462 @@ mod packed_layer {
 
     use proptest::prelude::*;
 
-    use crate::{BitWidth, Granularity, PackedLayer, QuantError, SymmetricQuantizer};
+    use crate::{
+        Bias, BiasMode, BitWidth, Granularity, Kernel, PackedMlp, Precision, QuantError,
+        QuantOptions, QuantizedLayer, Scratch, SymmetricQuantizer,
+    };
+
+    /// Deterministic pseudo-random values in [-1, 1].
+    fn values(n: usize, seed: u32, salt: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                (((i as u32).wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503) ^ salt) % 2001)
+                    as f32
+                    / 1000.0
+                    - 1.0
+            })
+            .collect()
+    }
+
+    fn kernels(bits: BitWidth) -> Vec<Kernel> {
+        let mut k = vec![Kernel::Unpack, Kernel::PlaneLut];
+        if bits.get() == 1 {
+            k.push(Kernel::SetBits);
+        }
+        k
+    }
+
+    /// Checks `layer.forward(x)` against the f64 product of its dequantized weights. The
+    /// kernels accumulate in f32 over fields `code + qmax`, so the bound is a few f32 ulps of
+    /// `s (2 qmax + 1) sum|x|`, the largest partial sum they form, plus the reference magnitude.
+    fn check_layer(layer: &QuantizedLayer, x: &[f32]) -> Result<(), TestCaseError> {
+        let (outputs, inputs) = (layer.outputs(), layer.inputs());
+        let mut y = vec![0.0; outputs];
+        layer.forward(x, &mut y, &mut Scratch::default()).unwrap();
+        let (w, b) = layer.dequantize().unwrap();
+        let sum_abs_x: f64 = x.iter().map(|v| f64::from(v.abs())).sum();
+        let qmax = f64::from(match layer.precision() {
+            Precision::Bits(bits) => bits.qmax(),
+            Precision::Full => 0,
+        });
+        for r in 0..outputs {
+            let terms: Vec<f64> = (0..inputs)
+                .map(|j| f64::from(w[r * inputs + j]) * f64::from(x[j]))
+                .collect();
+            let reference = terms.iter().sum::<f64>() + f64::from(b[r]);
+            let s = layer
+                .weight_scales()
+                .get(if layer.weight_scales().len() == 1 {
+                    0
+                } else {
+                    r
+                });
+            let s = f64::from(s.copied().unwrap_or(0.0));
+            let magnitude = terms.iter().map(|t| t.abs()).sum::<f64>()
+                + f64::from(b[r].abs())
+                + s * (2.0 * qmax + 1.0) * sum_abs_x;
+            prop_assert!(
+                (f64::from(y[r]) - reference).abs() <= 4e-6 * magnitude.max(1e-6),
+                "{:?} row {}: {} vs {}",
+                layer.kernel(),
+                r,
+                y[r],
+                reference
+            );
+        }
+        Ok(())
+    }
 
     proptest! {
         #[test]
-        fn forward_equals_the_dequantized_f32_product(
+        fn every_kernel_equals_the_dequantized_f32_product(
             outputs in 1usize..6,
-            inputs in 1usize..70,
+            inputs in 0usize..100,
             b in 1u8..=8,
             per_channel in any::<bool>(),
+            full_bias in any::<bool>(),
             seed in any::<u32>(),
         ) {
             let bits = BitWidth::new(b).unwrap();
-            let granularity = if per_channel { Granularity::PerChannel } else { Granularity::PerTensor };
-            let quantizer = SymmetricQuantizer::new(bits, granularity);
-            let value = |i: usize, salt: u32| (((i as u32).wrapping_mul(2_654_435_761) ^ seed ^ salt) % 2001) as f32 / 1000.0 - 1.0;
-            let w: Vec<f32> = (0..outputs * inputs).map(|i| value(i, 1)).collect();
-            let bias: Vec<f32> = (0..outputs).map(|i| value(i, 2)).collect();
-            let x: Vec<f32> = (0..inputs).map(|i| value(i, 3)).collect();
-            let layer = PackedLayer::quantize(&w, &bias, outputs, inputs, &quantizer).unwrap();
-            let mut y = vec![0.0; outputs];
-            layer.forward(&x, &mut y).unwrap();
-            // Reference: dequantize, then an f64 product.
-            let dq = quantizer.quantize(&w, outputs, inputs).unwrap().dequantize();
-            for r in 0..outputs {
-                let terms: Vec<f64> = (0..inputs).map(|j| f64::from(dq[r * inputs + j]) * f64::from(x[j])).collect();
-                let reference = terms.iter().sum::<f64>() + f64::from(bias[r]);
-                let magnitude = terms.iter().map(|t| t.abs()).sum::<f64>() + f64::from(bias[r].abs());
-                // f32 accumulation: a few ulps of the sum of magnitudes.
-                prop_assert!((f64::from(y[r]) - reference).abs() <= 1e-5 * magnitude.max(1e-6),
-                    "row {}: {} vs {}", r, y[r], reference);
+            let options = QuantOptions {
+                granularity: if per_channel { Granularity::PerChannel } else { Granularity::PerTensor },
+                bias: if full_bias { BiasMode::Full } else { BiasMode::LayerWidth },
+            };
+            let w = values(outputs * inputs, seed, 1);
+            let bias = values(outputs, seed, 2);
+            let x = values(inputs, seed, 3);
+            let layer = QuantizedLayer::quantize(&w, &bias, outputs, inputs, Precision::Bits(bits), options).unwrap();
+            prop_assert_eq!(layer.kernel(), Some(Kernel::default_for(bits)));
+            // The layer holds what the quantizer gives, and the biases as the option says.
+            let t = SymmetricQuantizer::new(bits, options.granularity).quantize(&w, outputs, inputs).unwrap();
+            prop_assert_eq!(layer.dequantize().unwrap().0, t.dequantize());
+            match layer.bias() {
+                Bias::Full(v) => prop_assert!(full_bias && v == &bias),
+                Bias::Quantized(q) => prop_assert!(!full_bias && q.bits == bits && q.codes.len() == outputs),
+            }
+            let bias_bits = if full_bias { 32 } else { u64::from(b) };
+            prop_assert_eq!(layer.size_bits(), (outputs * inputs) as u64 * u64::from(b) + outputs as u64 * bias_bits);
+            for kernel in kernels(bits) {
+                let layer = layer.clone().with_kernel(kernel).unwrap();
+                prop_assert_eq!(layer.kernel(), Some(kernel));
+                check_layer(&layer, &x)?;
+            }
+        }
+
+        #[test]
+        fn packed_mlps_equal_their_dequantized_f32_forward(
+            widths in prop::collection::vec(1usize..40, 2..5),
+            precisions in prop::collection::vec(0u8..=8, 4),
+            seed in any::<u32>(),
+        ) {
+            let mut layers = Vec::new();
+            for (i, pair) in widths.windows(2).enumerate() {
+                let (inputs, outputs) = (pair[0], pair[1]);
+                let p = match precisions[i] {
+                    0 => Precision::Full,
+                    b => Precision::Bits(BitWidth::new(b).unwrap()),
+                };
+                let w = values(inputs * outputs, seed, 10 + i as u32);
+                let bias = values(outputs, seed, 20 + i as u32);
+                layers.push(QuantizedLayer::quantize(&w, &bias, outputs, inputs, p, QuantOptions::default()).unwrap());
+            }
+            let mlp = PackedMlp::new(layers).unwrap();
+            let x = values(widths[0], seed, 99);
+            let mut scratch = Scratch::default();
+            let logits = mlp.logits(&x, &mut scratch).unwrap().to_vec();
+            // Reference: dequantize every layer, then an f64 forward pass with ReLU.
+            let mut a: Vec<f64> = x.iter().map(|v| f64::from(*v)).collect();
+            let mut bound: Vec<f64> = x.iter().map(|v| f64::from(v.abs())).collect();
+            let last = mlp.layers().len() - 1;
+            for (i, layer) in mlp.layers().iter().enumerate() {
+                let (w, b) = layer.dequantize().unwrap();
+                let n = layer.inputs();
+                let s = f64::from(layer.weight_scales().first().copied().unwrap_or(1.0));
+                let q = f64::from(match layer.precision() { Precision::Bits(b) => b.qmax(), Precision::Full => 0 });
+                let next: Vec<f64> = (0..layer.outputs())
+                    .map(|r| (0..n).map(|j| f64::from(w[r * n + j]) * a[j]).sum::<f64>() + f64::from(b[r]))
+                    .map(|v| if i < last { v.max(0.0) } else { v })
+                    .collect();
+                let total: f64 = bound.iter().sum();
+                bound = (0..layer.outputs())
+                    .map(|r| (0..n).map(|j| f64::from(w[r * n + j].abs()) * bound[j]).sum::<f64>()
+                        + f64::from(b[r].abs()) + s * (2.0 * q + 1.0) * total)
+                    .collect();
+                a = next;
+            }
+            for (r, (y, reference)) in logits.iter().zip(&a).enumerate() {
+                prop_assert!((f64::from(*y) - reference).abs() <= 1e-5 * bound[r].max(1e-6),
+                    "output {}: {} vs {}", r, y, reference);
+            }
+            prop_assert_eq!(mlp.predict(&x, &mut scratch).unwrap(), crate::argmax(logits.iter().copied()));
+        }
+    }
+
+    #[test]
+    fn wrong_shapes_and_kernels_are_refused() {
+        let four = Precision::Bits(BitWidth::new(4).unwrap());
+        let opts = QuantOptions::default();
+        assert!(matches!(
+            QuantizedLayer::quantize(&[0.1; 6], &[0.0; 3], 2, 3, four, opts),
+            Err(QuantError::LengthMismatch { what: "bias", .. })
+        ));
+        assert!(matches!(
+            QuantizedLayer::quantize(&[0.1; 6], &[0.0, f32::NAN], 2, 3, four, opts),
+            Err(QuantError::NonFinite { .. })
+        ));
+        assert!(matches!(
+            QuantizedLayer::quantize(&[0.1, f32::INFINITY], &[0.0], 1, 2, Precision::Full, opts),
+            Err(QuantError::NonFinite { index: 1, .. })
+        ));
+        let layer = QuantizedLayer::quantize(&[0.1; 6], &[0.0; 2], 2, 3, four, opts).unwrap();
+        assert_eq!(
+            (layer.inputs(), layer.outputs(), layer.precision()),
+            (3, 2, four)
+        );
+        let mut s = Scratch::default();
+        assert!(matches!(
+            layer.forward(&[1.0; 4], &mut [0.0; 2], &mut s),
+            Err(QuantError::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            layer.forward(&[1.0; 3], &mut [0.0; 3], &mut s),
+            Err(QuantError::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            layer.clone().with_kernel(Kernel::SetBits),
+            Err(QuantError::KernelWidth { bits: 4, .. })
+        ));
+        // Layers that do not chain, and an empty MLP.
+        let other = QuantizedLayer::quantize(&[0.1; 6], &[0.0; 3], 3, 2, four, opts).unwrap();
+        assert!(PackedMlp::new(vec![layer.clone(), layer.clone()]).is_err());
+        assert!(PackedMlp::new(vec![]).is_err());
+        let mlp = PackedMlp::new(vec![layer, other]).unwrap();
+        assert_eq!((mlp.inputs(), mlp.outputs(), mlp.params()), (3, 3, 17));
+        assert!(matches!(
+            mlp.logits(&[1.0; 2], &mut s),
+            Err(QuantError::LengthMismatch {
+                what: "MLP input",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn size_and_average_bits_follow_the_widths() {
+        // The poster's architecture at mixed widths: 180-256-512-64-7.
+        let widths = [180usize, 256, 512, 64, 7];
+        let bits = [2u8, 1, 3, 8];
+        let mut layers = Vec::new();
+        for (i, pair) in widths.windows(2).enumerate() {
+            let p = Precision::Bits(BitWidth::new(bits[i]).unwrap());
+            let w = values(pair[0] * pair[1], 7, i as u32);
+            layers.push(
+                QuantizedLayer::quantize(
+                    &w,
+                    &vec![0.5; pair[1]],
+                    pair[1],
+                    pair[0],
+                    p,
+                    QuantOptions::default(),
+                )
+                .unwrap(),
+            );
+        }
+        let mlp = PackedMlp::new(layers).unwrap();
+        let params = [46_336u64, 131_584, 32_832, 455];
+        assert_eq!(mlp.params() as u64, params.iter().sum::<u64>());
+        let expected_bits: u64 = params.iter().zip(bits).map(|(p, b)| p * u64::from(b)).sum();
+        assert_eq!(mlp.size_bits(), expected_bits);
+        assert!((mlp.size_kb() - expected_bits as f64 / 8000.0).abs() < 1e-12);
+        assert!((mlp.average_bits() - expected_bits as f64 / 211_207.0).abs() < 1e-12);
+    }
+}
+
+mod packed_file {
+    use alloc::string::String;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use crate::{
+        BiasMode, BitWidth, PACKED_FORMAT_VERSION, PackedMlp, PackedModel, Precision, QuantError,
+        QuantOptions, QuantizedLayer, Scratch, crc32,
+    };
+
+    /// A poster-shaped model (180-256-512-64-7) at the given precisions.
+    fn model(precisions: [Precision; 4], bias: BiasMode) -> PackedModel {
+        let widths = [180usize, 256, 512, 64, 7];
+        let layers = widths
+            .windows(2)
+            .enumerate()
+            .map(|(i, p)| {
+                let w: Vec<f32> = (0..p[0] * p[1])
+                    .map(|j| ((j * 37 + i) % 101) as f32 / 50.0 - 1.0)
+                    .collect();
+                let b: Vec<f32> = (0..p[1]).map(|j| (j % 7) as f32 / 10.0 - 0.3).collect();
+                let options = QuantOptions {
+                    bias,
+                    ..QuantOptions::default()
+                };
+                QuantizedLayer::quantize(&w, &b, p[1], p[0], precisions[i], options).unwrap()
+            })
+            .collect();
+        PackedModel {
+            mlp: PackedMlp::new(layers).unwrap(),
+            mean: (0..180).map(|i| i as f32 / 10.0).collect(),
+            scale: vec![2.0; 180],
+            classes: [
+                "angry", "boredom", "disgust", "fear", "happy", "neutral", "sad",
+            ]
+            .map(String::from)
+            .to_vec(),
+            features: "ser-features/1 n_fft=2048".into(),
+        }
+    }
+
+    fn bits(b: u8) -> Precision {
+        Precision::Bits(BitWidth::new(b).unwrap())
+    }
+
+    /// Rewrites the checksum so a hand-made change reaches the parser.
+    fn reseal(bytes: &mut [u8]) {
+        let n = bytes.len() - 4;
+        let crc = crc32(&bytes[..n]);
+        bytes[n..].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    #[test]
+    fn models_round_trip_and_predict_alike() {
+        let features: Vec<f32> = (0..180).map(|i| (i as f32 * 0.37).sin() * 5.0).collect();
+        for bias in [BiasMode::LayerWidth, BiasMode::Full] {
+            for p in [
+                [bits(1); 4],
+                [bits(2); 4],
+                [bits(8); 4],
+                [bits(2), bits(1), bits(3), Precision::Full],
+                [Precision::Full; 4],
+            ] {
+                let m = model(p, bias);
+                let (bytes, size) = m.to_bytes_with_size().unwrap();
+                assert_eq!(size.total(), bytes.len());
+                let back = PackedModel::from_bytes(&bytes).unwrap();
+                assert_eq!(back, m);
+                let mut s = Scratch::default();
+                assert_eq!(
+                    back.logits(&features, &mut s).unwrap().to_vec(),
+                    m.logits(&features, &mut Scratch::default())
+                        .unwrap()
+                        .to_vec()
+                );
+                let p = back.predict_proba(&features, &mut s).unwrap();
+                assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+                assert_eq!(
+                    crate::argmax(p.into_iter()),
+                    back.predict(&features, &mut s).unwrap()
+                );
             }
         }
     }
 
     #[test]
-    fn wrong_shapes_are_refused() {
-        let q = SymmetricQuantizer::new(BitWidth::new(4).unwrap(), Granularity::PerTensor);
-        assert!(matches!(
-            PackedLayer::quantize(&[0.1; 6], &[0.0; 3], 2, 3, &q),
-            Err(QuantError::LengthMismatch { what: "bias", .. })
-        ));
-        assert!(matches!(
-            PackedLayer::quantize(&[0.1; 6], &[0.0, f32::NAN], 2, 3, &q),
-            Err(QuantError::NonFinite { .. })
-        ));
-        let layer = PackedLayer::quantize(&[0.1; 6], &[0.0; 2], 2, 3, &q).unwrap();
+    fn the_file_is_the_accounting_plus_a_fixed_header() {
+        let header = model([bits(2); 4], BiasMode::LayerWidth)
+            .to_bytes_with_size()
+            .unwrap()
+            .1
+            .header;
+        for b in 1..=8u8 {
+            let m = model([bits(b); 4], BiasMode::LayerWidth);
+            let (bytes, size) = m.to_bytes_with_size().unwrap();
+            let accounting = m.mlp.size_bits().div_ceil(8) as usize;
+            // Codes: each of the 8 tensors pads to a 32-bit word at most.
+            assert!(
+                size.codes >= accounting && size.codes <= accounting + 8 * 4,
+                "{b} bits: {size:?}"
+            );
+            // Scales: one per weight tensor and one per bias tensor.
+            assert_eq!(size.scales, 8 * 4);
+            assert_eq!(
+                size.header, header,
+                "the header does not depend on the width"
+            );
+            assert!(bytes.len() <= accounting + accounting / 100 + header + size.scales);
+        }
+        // f32 biases cost 32 bits each, in the accounting and in the file.
+        let m = model([bits(2); 4], BiasMode::Full);
+        let (_, size) = m.to_bytes_with_size().unwrap();
+        let accounting = m.mlp.size_bits().div_ceil(8) as usize;
+        assert_eq!(m.mlp.size_bits(), 210_368 * 2 + 839 * 32);
+        assert!(size.codes >= accounting && size.codes <= accounting + 4 * 4);
+    }
+
+    #[test]
+    fn every_truncation_and_every_bit_flip_is_an_error() {
+        let bytes = model(
+            [bits(2), bits(1), bits(3), Precision::Full],
+            BiasMode::LayerWidth,
+        )
+        .to_bytes()
+        .unwrap();
+        // Truncations: every length in the first kilobyte, then a stride through the rest.
+        for n in (0..bytes.len()).filter(|n| *n < 1024 || n % 97 == 0) {
+            assert!(PackedModel::from_bytes(&bytes[..n]).is_err(), "cut at {n}");
+        }
+        for i in (0..bytes.len()).step_by(61) {
+            let mut b = bytes.clone();
+            b[i] ^= 0x10;
+            let e = PackedModel::from_bytes(&b).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    QuantError::Checksum { .. }
+                        | QuantError::NotAPackedModel
+                        | QuantError::UnsupportedVersion { .. }
+                ),
+                "flip at {i}: {e}"
+            );
+        }
+        let mut b = bytes.clone();
+        b[8..12].copy_from_slice(&(PACKED_FORMAT_VERSION + 1).to_le_bytes());
+        reseal(&mut b);
         assert_eq!(
-            (layer.inputs(), layer.outputs(), layer.bits().get()),
-            (3, 2, 4)
+            PackedModel::from_bytes(&b),
+            Err(QuantError::UnsupportedVersion {
+                found: PACKED_FORMAT_VERSION + 1,
+                supported: PACKED_FORMAT_VERSION
+            })
         );
+        assert_eq!(
+            PackedModel::from_bytes(b"SERMODEL\x01\0\0\0"),
+            Err(QuantError::NotAPackedModel)
+        );
+    }
+
+    #[test]
+    fn well_sealed_nonsense_is_refused_without_huge_allocations() {
+        let good = model([bits(2); 4], BiasMode::LayerWidth)
+            .to_bytes()
+            .unwrap();
+        // The class count is at offset 12; an absurd one must not allocate.
+        let mut b = good.clone();
+        b[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+        reseal(&mut b);
         assert!(matches!(
-            layer.forward(&[1.0; 4], &mut [0.0; 2]),
+            PackedModel::from_bytes(&b),
+            Err(QuantError::Truncated { .. })
+        ));
+        // The first layer header follows the layer count; find it by its known shape.
+        let start = good
+            .windows(8)
+            .position(|w| w == [180, 0, 0, 0, 0, 1, 0, 0])
+            .unwrap();
+        for (offset, value) in [(0usize, u32::MAX), (4, u32::MAX), (0, 0)] {
+            let mut b = good.clone();
+            b[start + offset..start + offset + 4].copy_from_slice(&value.to_le_bytes());
+            reseal(&mut b);
+            assert!(
+                PackedModel::from_bytes(&b).is_err(),
+                "dimension {value} at +{offset}"
+            );
+        }
+        // Width 9, a bias width unlike the weights', unknown flags.
+        for (offset, value) in [(8usize, 9u8), (9, 3), (10, 2), (11, 1)] {
+            let mut b = good.clone();
+            b[start + offset] = value;
+            reseal(&mut b);
+            let e = PackedModel::from_bytes(&b).unwrap_err();
+            assert!(
+                matches!(e, QuantError::Corrupt(_) | QuantError::Truncated { .. }),
+                "{e}"
+            );
+        }
+        // A negative standardisation scale.
+        let mut m = model([bits(2); 4], BiasMode::LayerWidth);
+        m.scale[3] = -1.0;
+        assert!(m.to_bytes().is_err());
+        m.scale[3] = 1.0;
+        m.classes.pop();
+        assert!(matches!(
+            m.to_bytes(),
+            Err(QuantError::LengthMismatch {
+                what: "class names",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn features_of_the_wrong_length_or_not_finite_are_refused() {
+        let m = model([bits(4); 4], BiasMode::LayerWidth);
+        let mut s = Scratch::default();
+        assert!(matches!(
+            m.predict(&[0.0; 179], &mut s),
             Err(QuantError::LengthMismatch { .. })
         ));
+        let mut x = vec![0.0; 180];
+        x[5] = f32::NAN;
         assert!(matches!(
-            layer.forward(&[1.0; 3], &mut [0.0; 3]),
-            Err(QuantError::LengthMismatch { .. })
+            m.predict(&x, &mut s),
+            Err(QuantError::NonFinite { index: 5, .. })
         ));
     }
 }
