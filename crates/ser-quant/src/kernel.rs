@@ -38,33 +38,44 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// `sum_j field_j x_j` for one row of `x.len()` fields of `bits` bits, packed LSB first from
-/// the start of `words` (the row-aligned layout): the fields are decoded into `buf` with a
-/// 64-bit bit buffer, then multiplied in eight lanes.
-pub(crate) fn unpack_row(words: &[u32], bits: u32, x: &[f32], buf: &mut [f32]) -> f32 {
-    let n = x.len();
-    let buf = &mut buf[..n];
-    if bits == 8 {
-        // Whole bytes: no bit buffer needed.
-        for (chunk, word) in buf.chunks_mut(4).zip(words) {
-            for (v, byte) in chunk.iter_mut().zip(word.to_le_bytes()) {
-                *v = f32::from(byte);
-            }
-        }
-    } else {
-        let mask = (1u64 << bits) - 1;
-        let (mut acc, mut have) = (0u64, 0u32);
-        let mut next = words.iter();
-        for v in buf.iter_mut() {
-            if have < bits {
-                acc |= u64::from(next.next().copied().unwrap_or(0)) << have;
-                have += 32;
-            }
-            *v = (acc & mask) as f32;
-            acc >>= bits;
-            have -= bits;
-        }
+/// the start of `words` (the row-aligned layout).
+///
+/// Eight fields of `B` bits fill exactly `B` bytes, so the row is read 8 fields at a time from
+/// a 128-bit window (the group starts on a byte boundary) and each field goes to its own lane.
+pub(crate) fn unpack_row(words: &[u32], bits: u32, x: &[f32]) -> f32 {
+    match bits {
+        1 => unpack_row_b::<1>(words, x),
+        2 => unpack_row_b::<2>(words, x),
+        3 => unpack_row_b::<3>(words, x),
+        4 => unpack_row_b::<4>(words, x),
+        5 => unpack_row_b::<5>(words, x),
+        6 => unpack_row_b::<6>(words, x),
+        7 => unpack_row_b::<7>(words, x),
+        _ => unpack_row_b::<8>(words, x),
     }
-    dot(buf, x)
+}
+
+fn unpack_row_b<const B: usize>(words: &[u32], x: &[f32]) -> f32 {
+    let mask = (1u64 << B) - 1;
+    let word = |i: usize| u128::from(words.get(i).copied().unwrap_or(0));
+    let mut acc = [0.0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    let mut g = 0;
+    for chunk in chunks {
+        let bit = g * LANES * B;
+        let (w, shift) = (bit / 32, bit % 32);
+        let window = ((word(w) | word(w + 1) << 32 | word(w + 2) << 64) >> shift) as u64;
+        for l in 0..LANES {
+            acc[l] += ((window >> (l * B)) & mask) as f32 * chunk[l];
+        }
+        g += 1;
+    }
+    let base = g * LANES * B;
+    for (l, xl) in tail.iter().enumerate() {
+        acc[l] += crate::pack::get(words, base + l * B, B as u32) as f32 * xl;
+    }
+    reduce(acc)
 }
 
 /// `sum_j bit_j x_j` for one row of a 1-bit layer by walking the set bits (sign accumulation:

@@ -48,12 +48,15 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    /// The default kernel for a width: bit-plane lookups up to 4 bits, unpacking above.
-    pub fn default_for(bits: BitWidth) -> Kernel {
-        if bits.get() <= 4 {
-            Kernel::PlaneLut
-        } else {
-            Kernel::Unpack
+    /// The default kernel for a layer of `outputs` rows at `bits`: bit-plane lookups, whose
+    /// table costs the same for every row and pays off from a few rows on, at every width; for
+    /// layers of fewer than 16 rows (the 7-class output layer), set-bits at 1 bit and unpacking
+    /// above. Measured in `docs/PERFORMANCE.md` (`cargo bench -p ser-benches --bench quant`).
+    pub fn default_for(bits: BitWidth, outputs: usize) -> Kernel {
+        match (outputs >= 16, bits.get()) {
+            (true, _) => Kernel::PlaneLut,
+            (false, 1) => Kernel::SetBits,
+            (false, _) => Kernel::Unpack,
         }
     }
 
@@ -125,7 +128,6 @@ enum Weights {
 /// Buffers a forward pass reuses, so that inference allocates nothing once warm.
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
-    fields: Vec<f32>,
     sums: SubsetSums,
     pub(crate) input: Vec<f32>,
     pub(crate) a: Vec<f32>,
@@ -211,7 +213,7 @@ impl QuantizedLayer {
                 SymmetricQuantizer::new(bits, Granularity::PerTensor).quantize(bias, 1, outputs)?,
             ),
         };
-        Self::from_quantized(codes, bias, Kernel::default_for(bits))
+        Self::from_quantized(codes, bias, Kernel::default_for(bits, outputs))
     }
 
     /// A full-precision layer from row-major `outputs x inputs` weights and f32 biases.
@@ -416,12 +418,9 @@ impl QuantizedLayer {
         check_len("packed words", self.outputs * per_row, codes.words.len())?;
         match kernel {
             Kernel::Unpack => {
-                if scratch.fields.len() < n {
-                    scratch.fields.resize(n, 0.0);
-                }
                 for (r, o) in out.iter_mut().enumerate() {
                     let row = &codes.words[r * per_row..(r + 1) * per_row];
-                    let fx = unpack_row(row, b, x, &mut scratch.fields);
+                    let fx = unpack_row(row, b, x);
                     *o = (a * fx - c * total) * scale(r) + self.bias_values[r];
                 }
             }

@@ -493,5 +493,5 @@ fn read_layer(r: &mut Reader<'_>) -> Result<QuantizedLayer> {
         scales,
         codes,
     };
-    QuantizedLayer::from_quantized(weights, bias, Kernel::default_for(bits))
+    QuantizedLayer::from_quantized(weights, bias, Kernel::default_for(bits, outputs))
 }

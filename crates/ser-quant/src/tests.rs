@@ -339,7 +339,7 @@ mod packed_layer {
             let bias = values(outputs, seed, 2);
             let x = values(inputs, seed, 3);
             let layer = QuantizedLayer::quantize(&w, &bias, outputs, inputs, Precision::Bits(bits), options).unwrap();
-            prop_assert_eq!(layer.kernel(), Some(Kernel::default_for(bits)));
+            prop_assert_eq!(layer.kernel(), Some(Kernel::default_for(bits, outputs)));
             // The layer holds what the quantizer gives, and the biases as the option says.
             let t = SymmetricQuantizer::new(bits, options.granularity).quantize(&w, outputs, inputs).unwrap();
             prop_assert_eq!(layer.dequantize().unwrap().0, t.dequantize());
