@@ -1,8 +1,10 @@
 //! `ser`: the command-line program of ser-adaptive.
 
+mod classifier;
 mod extract;
 mod features;
 mod output;
+mod quantize;
 mod train;
 
 use std::process::ExitCode;
@@ -108,15 +110,40 @@ fn cli() -> Command {
                 .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite existing output files")),
         )
         .subcommand(
-            data_args(Command::new("eval").about("Evaluate a model on labelled data"))
+            data_args(Command::new("eval").about("Evaluate a model (f32 or packed) on labelled data"))
                 .arg(Arg::new("model").long("model").short('m').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true)),
         )
         .subcommand(
             Command::new("predict")
-                .about("Predict the emotion of audio files")
+                .about("Predict the emotion of audio files (with an f32 or a packed model)")
                 .arg(Arg::new("model").long("model").short('m').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true))
                 .arg(Arg::new("files").value_name("FILE").num_args(1..).required(true).value_parser(value_parser!(std::path::PathBuf)))
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print one JSON array on stdout")),
+        )
+        .subcommand(
+            Command::new("quantize")
+                .about("Quantize a trained model to packed codes, or sweep every fixed width")
+                .long_about(
+                    "Quantize a trained model to packed codes, or sweep every fixed width.\n\n\
+                     With --bits N --out QMODEL: every layer at N bits (or one width per layer, \
+                     e.g. 2,1,3,4; 32 keeps a layer in f32), written as a packed model file that \
+                     `ser eval` and `ser predict` read. With --sweep DATA: the accuracy (WA, UA), \
+                     the poster's size in KB and the bytes on disk of the model at 32 (f32) and \
+                     8..1 bits, measured on DATA (use held-out data: the model's own training \
+                     rows flatter it).",
+                )
+                .arg(Arg::new("model").long("model").short('m').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true).help("A model made by `ser train`"))
+                .arg(Arg::new("bits").long("bits").short('b').value_name("N|N,N,..").conflicts_with_all(["data", "demo"]).help("Width of every layer (1..=8), or one per layer (32 = f32)"))
+                .arg(Arg::new("out").long("out").short('o').value_name("QMODEL").value_parser(value_parser!(std::path::PathBuf)).requires("bits").help("Where to write the packed model"))
+                .arg(Arg::new("data").long("sweep").value_name("DATA").value_parser(value_parser!(std::path::PathBuf)).conflicts_with("demo").help("Sweep 32 and 8..1 bits on DATA: a features CSV, or audio"))
+                .arg(Arg::new("demo").long("sweep-demo").action(ArgAction::SetTrue).help("Sweep on the built-in demo corpus"))
+                .arg(Arg::new("corpus").long("corpus").value_name("KIND").default_value("auto").help("For audio: auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"))
+                .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads for feature extraction (default: all cores)"))
+                .arg(Arg::new("per-channel").long("per-channel").action(ArgAction::SetTrue).help("One weight scale per output instead of per layer"))
+                .arg(Arg::new("f32-bias").long("f32-bias").action(ArgAction::SetTrue).help("Keep biases in f32 (counted at 32 bits) instead of the layer's width"))
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print one JSON object on stdout"))
+                .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite an existing output file"))
+                .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress output")),
         )
 }
 
@@ -174,6 +201,7 @@ fn main() -> ExitCode {
         Some(("train", m)) => train::train(m),
         Some(("eval", m)) => train::eval(m),
         Some(("predict", m)) => train::predict(m),
+        Some(("quantize", m)) => quantize::run(m),
         _ => Err(CliError("unknown command".into())),
     };
     match result {

@@ -16,6 +16,7 @@ use ser_adaptive::ndarray::{Array2, Axis};
 use serde_json::{Value, json};
 
 use crate::CliError;
+use crate::classifier::{Classifier, known_rows};
 use crate::extract::{extract_all, list, thread_pool};
 use crate::output::check_writable;
 
@@ -52,7 +53,7 @@ fn parse_hidden(text: &str) -> Result<Vec<usize>, CliError> {
 /// configuration the data was made with. A CSV's configuration comes from the `FILE.features`
 /// file `ser features` writes beside it; with `must_match` (evaluation), one that differs from
 /// `config` beyond the groups and pooling (which column selection handles) is an error.
-fn load_data(
+pub(crate) fn load_data(
     m: &ArgMatches,
     config: &FeatureConfig,
     must_match: bool,
@@ -259,7 +260,7 @@ fn train_fold(
     })
 }
 
-fn metrics_json(m: &Metrics, classes: &[String]) -> Value {
+pub(crate) fn metrics_json(m: &Metrics, classes: &[String]) -> Value {
     json!({
         "accuracy": 100.0 * m.accuracy,
         "ua": 100.0 * m.ua,
@@ -529,42 +530,27 @@ pub(crate) fn eval(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let model_path = m
         .get_one::<PathBuf>("model")
         .ok_or_else(|| CliError("--model MODEL is required".into()))?;
-    let model = Model::load(model_path)?;
-    let (data, _) = load_data(m, &model.features, true)?;
+    let model = Classifier::load(model_path)?;
+    let (data, _) = load_data(m, model.features(), true)?;
     model.check_feature_names(&data.feature_names)?;
     // Rows whose label the model never saw cannot be scored: report and leave them out.
-    let mut rows = Vec::new();
-    let mut truth = Vec::new();
-    let mut unknown: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for (i, &l) in data.labels.iter().enumerate() {
-        let name = data.classes[l].as_str();
-        match model.classes.iter().position(|c| c == name) {
-            Some(c) => {
-                rows.push(i);
-                truth.push(c);
-            }
-            None => *unknown.entry(name).or_default() += 1,
-        }
-    }
-    for (label, count) in &unknown {
-        eprintln!(
-            "warning: {count} row(s) labelled `{label}`, a class the model was not trained on, are left out"
-        );
-    }
+    let (rows, truth, unknown) = known_rows(&data, model.classes());
     if rows.is_empty() {
         return Err(CliError("no row has a label the model knows".into()));
     }
     let x = data.x.select(Axis(0), &rows);
     let predicted = model.predict(x.view())?;
-    let metrics = classification_metrics(&truth, &predicted, model.classes.len())?;
+    let metrics = classification_metrics(&truth, &predicted, model.classes().len())?;
     if m.get_flag("json") {
-        let mut report = metrics_json(&metrics, &model.classes);
+        let mut report = metrics_json(&metrics, model.classes());
         report["rows"] = json!(rows.len());
         report["left_out"] = json!(unknown);
-        report["epochs"] = json!(model.training.epochs);
+        if let Some(epochs) = model.epochs() {
+            report["epochs"] = json!(epochs);
+        }
         println!("{report}");
     } else {
-        print_metrics(&metrics, &model.classes);
+        print_metrics(&metrics, model.classes());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -573,8 +559,8 @@ pub(crate) fn predict(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let model_path = m
         .get_one::<PathBuf>("model")
         .ok_or_else(|| CliError("--model MODEL is required".into()))?;
-    let model = Model::load(model_path)?;
-    let extractor = FeatureExtractor::new(model.features.clone())?;
+    let model = Classifier::load(model_path)?;
+    let extractor = FeatureExtractor::new(model.features().clone())?;
     let json_out = m.get_flag("json");
     let mut failed = 0;
     let mut reports = Vec::new();
@@ -582,24 +568,21 @@ pub(crate) fn predict(m: &ArgMatches) -> Result<ExitCode, CliError> {
         match extractor
             .extract_file(file)
             .map_err(CliError::from)
-            .and_then(|f| {
-                let x = Array2::from_shape_vec((1, f.vector.len()), f.vector)?;
-                Ok(model.predict_proba(x.view())?)
-            }) {
-            Ok(p) => {
-                let probs: Vec<f32> = p.row(0).to_vec();
+            .and_then(|f| model.predict_proba(&f.vector))
+        {
+            Ok(probs) => {
                 let best = argmax(probs.iter().copied());
                 if json_out {
                     let by_class: serde_json::Map<String, Value> = model
-                        .classes
+                        .classes()
                         .iter()
                         .zip(&probs)
                         .map(|(c, p)| (c.clone(), json!(p)))
                         .collect();
-                    reports.push(json!({"file": file.display().to_string(), "label": model.classes[best], "probabilities": by_class}));
+                    reports.push(json!({"file": file.display().to_string(), "label": model.classes()[best], "probabilities": by_class}));
                 } else {
                     let shown: Vec<String> = model
-                        .classes
+                        .classes()
                         .iter()
                         .zip(&probs)
                         .map(|(c, p)| format!("{c} {p:.3}"))
@@ -607,7 +590,7 @@ pub(crate) fn predict(m: &ArgMatches) -> Result<ExitCode, CliError> {
                     println!(
                         "{}\t{}\t{}",
                         file.display(),
-                        model.classes[best],
+                        model.classes()[best],
                         shown.join(", ")
                     );
                 }

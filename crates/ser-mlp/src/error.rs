@@ -54,6 +54,9 @@ pub enum MlpError {
         /// What is wrong with it.
         reason: String,
     },
+    /// Quantizing or running a quantized model failed.
+    #[error(transparent)]
+    Quant(#[from] ser_quant::QuantError),
     /// There is nothing to train on.
     #[error("empty training data")]
     Empty,

@@ -25,8 +25,10 @@
 //! [`stratified_kfold`] and [`leave_one_speaker_out`] split it reproducibly;
 //! [`classification_metrics`] gives WA, UA, macro-F1, per-class precision and recall and the
 //! confusion matrix; [`Model`] keeps a trained network with its feature configuration,
-//! standardisation and classes in a checksummed file (`docs/MODEL_FORMAT.md`). Still to come
-//! (issue 3): the `ser train / eval / predict` commands.
+//! standardisation and classes in a checksummed file (`docs/MODEL_FORMAT.md`), and
+//! [`Model::quantize`] turns it into a `ser_quant::PackedModel` at any per-layer widths
+//! ([`Model::fake_quantized`] gives the f32 model those widths stand for, for fast batch
+//! evaluation).
 
 mod adam;
 mod data;
@@ -34,6 +36,7 @@ mod error;
 mod metrics;
 mod model;
 mod network;
+mod quantize;
 mod rng;
 mod standardize;
 mod train;
@@ -42,7 +45,9 @@ pub use data::{Dataset, Split, leave_one_speaker_out, stratified_kfold, stratifi
 pub use error::{MlpError, Result};
 pub use metrics::{Metrics, classification_metrics};
 pub use model::{MODEL_FORMAT_VERSION, MODEL_MAGIC, Model, TrainingInfo};
-pub use network::{Dense, Mlp, argmax};
+pub use network::{Dense, Mlp};
+pub use quantize::packed_feature_config;
+pub use ser_quant::argmax;
 pub use standardize::Standardizer;
 pub use train::{EpochStats, History, Labelled, TrainConfig, evaluate, fit, fit_with_progress};
 

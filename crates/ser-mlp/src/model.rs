@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{MlpError, Result};
 use crate::network::{Dense, Mlp};
 use crate::standardize::Standardizer;
+use ser_quant::crc32;
 
 /// The first bytes of every model file.
 pub const MODEL_MAGIC: &[u8; 8] = b"SERMODEL";
@@ -157,22 +158,6 @@ impl FeatureSpec {
         config.validate().map_err(|e| e.to_string())?;
         Ok(config)
     }
-}
-
-/// CRC-32 (IEEE 802.3, as zlib and PNG use), bit by bit: model files are small and read once.
-pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 impl Model {

@@ -212,7 +212,7 @@ impl Mlp {
             .logits(x)?
             .rows()
             .into_iter()
-            .map(|r| argmax(r.iter().copied()))
+            .map(|r| ser_quant::argmax(r.iter().copied()))
             .collect())
     }
 
@@ -337,15 +337,4 @@ pub(crate) fn cross_entropy(logits: &Array2<f32>, labels: &[usize]) -> (f32, Arr
     }
     grad.mapv_inplace(|g| g / n);
     ((loss / f64::from(n)) as f32, grad)
-}
-
-/// The index of the largest value (the first on ties; 0 when empty).
-pub fn argmax(values: impl Iterator<Item = f32>) -> usize {
-    let mut best = (0, f32::NEG_INFINITY);
-    for (i, v) in values.enumerate() {
-        if v > best.1 {
-            best = (i, v);
-        }
-    }
-    best.0
 }

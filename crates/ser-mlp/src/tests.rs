@@ -554,7 +554,6 @@ mod model_files {
     use ndarray::Array2;
     use ser_features::FeatureConfig;
 
-    use crate::model::crc32;
     use crate::{Mlp, MlpError, Model, Standardizer, TrainingInfo};
 
     fn model() -> Model {
@@ -574,12 +573,6 @@ mod model_files {
                 train_rows: 12,
             },
         }
-    }
-
-    #[test]
-    fn crc32_is_the_standard_one() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert_eq!(crc32(b""), 0);
     }
 
     #[test]
@@ -700,4 +693,113 @@ fn without_early_stopping_every_epoch_runs_and_the_final_weights_are_kept() {
     // The same run without validation data ends with the same weights.
     let (no_validation, _) = fit(&config, Labelled { x: x.view(), y: &y }, None, 3).unwrap();
     assert_eq!(final_weights, no_validation);
+}
+
+mod quantized {
+    use ndarray::Axis;
+    use ser_features::FeatureConfig;
+    use ser_quant::{BiasMode, BitWidth, PackedModel, Precision, QuantOptions, Scratch};
+
+    use super::blobs;
+    use crate::{Labelled, Model, Standardizer, TrainConfig, TrainingInfo, evaluate, fit};
+
+    /// A small model trained on separable blobs with 180 features, as `ser train` makes them.
+    fn trained() -> (Model, ndarray::Array2<f32>, Vec<usize>) {
+        let (x, y) = blobs(3, 30, 180, 0.6);
+        let standardizer = Standardizer::fit(x.view()).unwrap();
+        let xs = standardizer.transform(x.view()).unwrap();
+        let config = TrainConfig {
+            hidden: vec![32, 16],
+            max_epochs: 30,
+            seed: 3,
+            ..TrainConfig::default()
+        };
+        let (mlp, _) = fit(
+            &config,
+            Labelled {
+                x: xs.view(),
+                y: &y,
+            },
+            None,
+            3,
+        )
+        .unwrap();
+        let features = FeatureConfig::default();
+        let model = Model {
+            mlp,
+            standardizer,
+            classes: vec!["a".into(), "b".into(), "c".into()],
+            feature_names: features.feature_names(),
+            features,
+            training: TrainingInfo {
+                seed: 3,
+                epochs: 30,
+                best_epoch: 30,
+                train_rows: x.nrows(),
+            },
+        };
+        (model, x, y)
+    }
+
+    #[test]
+    fn packed_models_predict_what_their_fake_quantized_twins_predict() {
+        let (model, x, y) = trained();
+        let xs = model.standardizer.transform(x.view()).unwrap();
+        let (_, f32_accuracy) = evaluate(
+            &model.mlp,
+            &Labelled {
+                x: xs.view(),
+                y: &y,
+            },
+        )
+        .unwrap();
+        assert_eq!(f32_accuracy, 1.0);
+        for bias in [BiasMode::LayerWidth, BiasMode::Full] {
+            for b in 1..=8u8 {
+                let p = vec![Precision::Bits(BitWidth::new(b).unwrap()); 3];
+                let options = QuantOptions {
+                    bias,
+                    ..QuantOptions::default()
+                };
+                let packed = model.quantize(&p, options).unwrap();
+                let back = PackedModel::from_bytes(&packed.to_bytes().unwrap()).unwrap();
+                assert_eq!(back, packed);
+                let fake = model.fake_quantized(&p, options).unwrap();
+                let logits = fake.mlp.logits(xs.view()).unwrap();
+                let mut scratch = Scratch::default();
+                for (i, row) in x.axis_iter(Axis(0)).enumerate() {
+                    let got = back.logits(row.as_slice().unwrap(), &mut scratch).unwrap();
+                    for (g, f) in got.iter().zip(logits.row(i)) {
+                        let tolerance = 1e-4 * (1.0 + f.abs());
+                        assert!((g - f).abs() <= tolerance, "{b} bits, row {i}: {g} vs {f}");
+                    }
+                }
+                if b == 8 {
+                    let (_, accuracy) = evaluate(
+                        &fake.mlp,
+                        &Labelled {
+                            x: xs.view(),
+                            y: &y,
+                        },
+                    )
+                    .unwrap();
+                    assert_eq!(accuracy, f32_accuracy, "8 bits keep the accuracy");
+                }
+            }
+        }
+        assert_eq!(
+            crate::packed_feature_config(
+                &model
+                    .quantize(&[Precision::Full; 3], QuantOptions::default())
+                    .unwrap()
+            )
+            .unwrap(),
+            model.features
+        );
+        assert!(
+            model
+                .quantize(&[Precision::Full; 2], QuantOptions::default())
+                .is_err()
+        );
+    }
 }

@@ -286,7 +286,7 @@ pub fn evaluate(mlp: &Mlp, data: &Labelled<'_>) -> Result<(f32, f32)> {
         .rows()
         .into_iter()
         .zip(data.y)
-        .filter(|(row, y)| crate::network::argmax(row.iter().copied()) == **y)
+        .filter(|(row, y)| ser_quant::argmax(row.iter().copied()) == **y)
         .count();
     Ok((loss, correct as f32 / data.y.len() as f32))
 }

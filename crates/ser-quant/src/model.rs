@@ -22,6 +22,7 @@ pub const PACKED_FORMAT_VERSION: u32 = 1;
 ///
 /// ```
 /// assert_eq!(ser_quant::crc32(b"123456789"), 0xCBF4_3926);
+/// assert_eq!(ser_quant::crc32(b""), 0);
 /// ```
 pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = !0u32;

@@ -1,0 +1,132 @@
+//! From a trained f32 model to a quantized one (`ser_quant`), per-layer widths.
+
+use ndarray::{Array1, Array2};
+use ser_features::FeatureConfig;
+use ser_quant::{PackedMlp, PackedModel, Precision, QuantOptions, QuantizedLayer};
+
+use crate::error::{MlpError, Result};
+use crate::model::Model;
+use crate::network::{Dense, Mlp};
+
+impl Mlp {
+    /// Quantizes layer `i` at `precisions[i]` (one per layer). Weights are transposed to the
+    /// `outputs x inputs` rows the packed kernels read.
+    pub fn quantize_layers(
+        &self,
+        precisions: &[Precision],
+        options: QuantOptions,
+    ) -> Result<Vec<QuantizedLayer>> {
+        if precisions.len() != self.layers().len() {
+            return Err(MlpError::Shape {
+                what: "bit widths",
+                expected: format!("one per layer ({})", self.layers().len()),
+                got: format!("{}", precisions.len()),
+            });
+        }
+        self.layers()
+            .iter()
+            .zip(precisions)
+            .map(|(layer, &p)| {
+                let rows: Vec<f32> = layer.weights.t().iter().copied().collect();
+                let bias: Vec<f32> = layer.bias.to_vec();
+                Ok(QuantizedLayer::quantize(
+                    &rows,
+                    &bias,
+                    layer.outputs(),
+                    layer.inputs(),
+                    p,
+                    options,
+                )?)
+            })
+            .collect()
+    }
+
+    /// The f32 network the quantized one stands for: every layer's weights and biases replaced
+    /// by their dequantized values ("fake quantization"). It predicts what the packed network
+    /// predicts, up to f32 rounding, and evaluates whole batches fast.
+    ///
+    /// ```
+    /// use ser_mlp::Mlp;
+    /// use ser_quant::{BitWidth, Precision, QuantOptions};
+    ///
+    /// let mlp = Mlp::new(4, &[8], 3, 0.0, 1)?;
+    /// let one = Precision::Bits(BitWidth::new(1)?);
+    /// let binary = mlp.fake_quantized(&[one, one], QuantOptions::default())?;
+    /// // Every weight of a binarised layer is +-mean|w|.
+    /// let w = &binary.layers()[0].weights;
+    /// let m = w[[0, 0]].abs();
+    /// assert!(w.iter().all(|v| v.abs() == m));
+    /// # Ok::<(), ser_mlp::MlpError>(())
+    /// ```
+    pub fn fake_quantized(&self, precisions: &[Precision], options: QuantOptions) -> Result<Mlp> {
+        let layers = self
+            .quantize_layers(precisions, options)?
+            .iter()
+            .map(|q| -> Result<Dense> {
+                let (rows, bias) = q.dequantize()?;
+                let outputs_by_inputs = Array2::from_shape_vec((q.outputs(), q.inputs()), rows)
+                    .map_err(|e| MlpError::Data(e.to_string()))?;
+                Ok(Dense {
+                    weights: outputs_by_inputs.t().to_owned(),
+                    bias: Array1::from(bias),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Mlp::from_layers(layers, self.dropout())
+    }
+}
+
+impl Model {
+    /// The packed model at `precisions` (one per layer), with this model's standardisation,
+    /// classes and feature configuration: what `ser quantize` writes.
+    ///
+    /// ```
+    /// use ser_mlp::{Mlp, Model, Standardizer, TrainingInfo};
+    /// use ser_quant::{BitWidth, Precision, QuantOptions, Scratch};
+    ///
+    /// let features = ser_features::FeatureConfig::default();
+    /// let x = ndarray::Array2::from_shape_fn((4, 180), |(i, j)| (i * j % 7) as f32);
+    /// let model = Model {
+    ///     mlp: Mlp::new(180, &[16], 2, 0.1, 3)?,
+    ///     standardizer: Standardizer::fit(x.view())?,
+    ///     classes: vec!["calm".into(), "angry".into()],
+    ///     feature_names: features.feature_names(),
+    ///     features,
+    ///     training: TrainingInfo { seed: 3, epochs: 0, best_epoch: 0, train_rows: 4 },
+    /// };
+    /// let two = Precision::Bits(BitWidth::new(2)?);
+    /// let packed = model.quantize(&[two, two], QuantOptions::default())?;
+    /// assert_eq!(packed.mlp.average_bits(), 2.0);
+    /// let label = packed.predict(x.row(0).as_slice().unwrap(), &mut Scratch::default())?;
+    /// assert!(label < 2);
+    /// # Ok::<(), ser_mlp::MlpError>(())
+    /// ```
+    pub fn quantize(&self, precisions: &[Precision], options: QuantOptions) -> Result<PackedModel> {
+        let packed = PackedModel {
+            mlp: PackedMlp::new(self.mlp.quantize_layers(precisions, options)?)?,
+            mean: self.standardizer.mean.to_vec(),
+            scale: self.standardizer.scale.to_vec(),
+            classes: self.classes.clone(),
+            features: self.features.fingerprint(),
+        };
+        packed.validate()?;
+        Ok(packed)
+    }
+
+    /// This model with every layer at `precisions`, in f32 (see [`Mlp::fake_quantized`]).
+    pub fn fake_quantized(&self, precisions: &[Precision], options: QuantOptions) -> Result<Model> {
+        Ok(Model {
+            mlp: self.mlp.fake_quantized(precisions, options)?,
+            ..self.clone()
+        })
+    }
+}
+
+/// The feature configuration a packed model expects, read from its text.
+pub fn packed_feature_config(model: &PackedModel) -> Result<FeatureConfig> {
+    FeatureConfig::from_fingerprint(&model.features).map_err(|e| {
+        MlpError::Data(format!(
+            "the packed model's feature configuration is not readable: {e}"
+        ))
+    })
+}
