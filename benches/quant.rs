@@ -7,7 +7,8 @@
 //!   width, beside the f32 product two ways (`f32-ndarray`: `x . W` as `ser_mlp` computes it;
 //!   `f32-rows`: our own row-major f32 kernel);
 //! - `utterance/<model>`: the whole 180-256-512-64-7 network on one feature vector, f32
-//!   (`ser_mlp::Mlp::logits`) against packed models at every fixed width and one mixed.
+//!   (`ser_mlp::Mlp::logits`, and `f32-rows`: our row kernel) against packed models at every
+//!   fixed width and one mixed.
 //!
 //! Weights and inputs are seeded synthetic values; the arithmetic does not depend on them.
 
@@ -128,8 +129,10 @@ fn utterance(c: &mut Criterion) {
     let x_row = Array2::from_shape_vec((1, 180), x.clone()).expect("shape");
     let mut g = short(c, "utterance");
     g.bench_function("f32", |b| b.iter(|| mlp.logits(black_box(&x_row).view())));
-    let mut models: Vec<(String, Vec<u8>)> =
-        (1..=8).map(|b| (format!("{b}bit"), vec![b; 4])).collect();
+    // Widths per layer; 0 keeps the layer in f32 (so `f32-rows` is the f32 network through our
+    // own row kernel, in the same packed-inference code path).
+    let mut models: Vec<(String, Vec<u8>)> = vec![("f32-rows".into(), vec![0; 4])];
+    models.extend((1..=8).map(|b| (format!("{b}bit"), vec![b; 4])));
     models.push(("mixed-2-1-2-3".into(), vec![2, 1, 2, 3]));
     for (name, widths) in models {
         let layers = mlp
@@ -143,7 +146,10 @@ fn utterance(c: &mut Criterion) {
                     d.bias.as_slice().expect("contiguous"),
                     d.outputs(),
                     d.inputs(),
-                    Precision::Bits(BitWidth::new(b).expect("1..=8")),
+                    match b {
+                        0 => Precision::Full,
+                        b => Precision::Bits(BitWidth::new(b).expect("1..=8")),
+                    },
                     QuantOptions::default(),
                 )
                 .expect("finite weights")
