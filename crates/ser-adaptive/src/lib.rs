@@ -9,7 +9,7 @@
 //! | [`features`] | `ser-features` | decoding, librosa-exact MFCC / chroma / mel, corpora |
 //! | [`mlp`] | `ser-mlp` | the baseline MLP, training, evaluation, model files |
 //! | [`quant`] | `ser-quant` | quantizers, bit packings, packed inference and packed model files (`no_std`) |
-//! | [`importance`] | `ser-importance` | layer importance and ranking (being built) |
+//! | [`importance`] | `ser-importance` | layer importance (the poster's Np/Nv score, entropy term) and ranking |
 //! | [`search`] | `ser-search` | the adaptive bit-width search (being built) |
 //!
 //! | cargo feature | default | what it adds |
