@@ -10,7 +10,7 @@
 //! | [`mlp`] | `ser-mlp` | the baseline MLP, training, evaluation, model files |
 //! | [`quant`] | `ser-quant` | quantizers, bit packings, packed inference and packed model files (`no_std`) |
 //! | [`importance`] | `ser-importance` | layer importance (the poster's Np/Nv score, entropy term) and ranking |
-//! | [`search`] | `ser-search` | the adaptive bit-width search (being built) |
+//! | [`search`] | `ser-search` | the adaptive bit-width search, fixed-width sweep, Pareto front (reports being built) |
 //!
 //! | cargo feature | default | what it adds |
 //! |---|---|---|

@@ -1,8 +1,326 @@
-//! The layer-wise adaptive bit-width search.
+//! The layer-wise adaptive bit-width search (METHOD.md, "Ranking and adaptive search").
 //!
-//! This crate will hold (issue 5): the poster's search of a bit width per layer under
-//! importance-dependent accuracy margins (`T_margin(l) = T_margin - beta * Importance(l)`),
-//! the fixed 1..=8-bit sweep it is compared with, optional quantization-aware fine-tuning,
-//! the Pareto front of (average bits, validation accuracy), and the reports.
+//! Layers are ranked by importance ([`ser_importance`]), most important first by default. For
+//! each layer in that order, with the layers already decided held at their widths and the rest
+//! still at full precision, the search tries the candidate widths (8 down to 1 by default) and
+//! keeps the smallest whose validation accuracy stays within
+//! `T_margin(l) = T_margin - beta * Importance(l)` percentage points of the f32 baseline's.
+//! Accuracy is measured on validation rows (never the test rows) with the fake-quantized f32
+//! network ([`ser_mlp::Mlp::fake_quantized`]), which predicts what the packed one does.
 //!
-//! It holds no API yet: nothing here is a placeholder.
+//! ```
+//! use ndarray::Array2;
+//! use ser_mlp::{Labelled, TrainConfig, fit};
+//! use ser_search::{SearchConfig, adaptive_search};
+//!
+//! // Two separable classes in 6 dimensions, and a small trained network.
+//! let x = Array2::from_shape_fn((60, 6), |(i, j)| if (i % 2 == 0) == (j % 2 == 0) { 1.0 } else { -1.0 } + (i * j % 5) as f32 * 0.05);
+//! let y: Vec<usize> = (0..60).map(|i| i % 2).collect();
+//! let config = TrainConfig { hidden: vec![16, 8], max_epochs: 40, seed: 1, ..TrainConfig::default() };
+//! let (mlp, _) = fit(&config, Labelled { x: x.view(), y: &y }, None, 2)?;
+//! let result = adaptive_search(&mlp, Labelled { x: x.view(), y: &y }, &SearchConfig::default())?;
+//! // Every layer got a width, and the model stayed within the margins.
+//! assert_eq!(result.precisions.len(), 3);
+//! assert!(result.baseline_accuracy - result.accuracy <= 2.0);
+//! assert!(result.average_bits < 8.0);
+//! # Ok::<(), ser_search::SearchError>(())
+//! ```
+//!
+//! **No separate global check.** METHOD.md names a final whole-model check against
+//! `T_margin` as an option. Under its rules it cannot fail: every trial the search accepts is a
+//! whole-model evaluation (decided layers at their widths, the rest f32) against
+//! `T_margin(l) <= T_margin` (importance is never negative), and the final model is exactly the
+//! last accepted trial's (or the f32 baseline when none passed). The test
+//! `the_final_model_is_always_within_the_global_margin` checks this over many settings.
+//!
+//! Still to come (issue 5): quantization-aware fine-tuning, the reports and `ser run`.
+
+use ser_importance::{ImportanceConfig, LayerImportance, Order, importance, mlp_layer_stats, rank};
+use ser_mlp::{Labelled, Mlp};
+use ser_quant::{BitWidth, Precision, QuantOptions};
+
+/// What can go wrong searching.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SearchError {
+    /// A setting outside its range.
+    #[error("invalid search setting: {0}")]
+    Config(String),
+    /// Scoring the layers failed.
+    #[error(transparent)]
+    Importance(#[from] ser_importance::ImportanceError),
+    /// Running the network failed (bad data shapes, labels, values).
+    #[error(transparent)]
+    Mlp(#[from] ser_mlp::MlpError),
+}
+
+/// A `Result` with [`SearchError`].
+pub type Result<T> = std::result::Result<T, SearchError>;
+
+/// How the widths of one layer are searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Try every candidate and keep the smallest that passes (accuracy need not fall
+    /// monotonically with the width, so none is skipped).
+    #[default]
+    Linear,
+    /// Bisect the candidates, assuming that a width passes whenever a narrower one does:
+    /// `ceil(log2(candidates + 1))` evaluations per layer instead of one per candidate.
+    Binary,
+}
+
+/// Settings of the search; the defaults are METHOD.md's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchConfig {
+    /// The importance score (`a`, and the entropy weight).
+    pub importance: ImportanceConfig,
+    /// `beta`: how much tighter, in percentage points per unit of importance, the margin of
+    /// a more important layer is. Default 1.
+    pub beta: f64,
+    /// `T_margin`: the allowed validation accuracy drop, in percentage points. Default 2.
+    pub margin: f64,
+    /// The order layers are decided in. Default most important first.
+    pub order: Order,
+    /// Candidate widths, tried widest first. Default 8 down to 1.
+    pub widths: Vec<BitWidth>,
+    /// Linear (default) or binary search over the candidates.
+    pub strategy: Strategy,
+    /// Quantizer options (per-layer scales and biases at the layer's width by default).
+    pub quant: QuantOptions,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            importance: ImportanceConfig::default(),
+            beta: 1.0,
+            margin: 2.0,
+            order: Order::MostImportantFirst,
+            widths: BitWidth::ALL.iter().rev().copied().collect(),
+            strategy: Strategy::Linear,
+            quant: QuantOptions::default(),
+        }
+    }
+}
+
+impl SearchConfig {
+    /// Refuses non-finite or negative margins and beta, and an empty candidate list.
+    pub fn validate(&self) -> Result<()> {
+        self.importance.validate()?;
+        for (name, v) in [("beta", self.beta), ("margin", self.margin)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(SearchError::Config(format!(
+                    "{name} must be finite and >= 0, got {v}"
+                )));
+            }
+        }
+        if self.widths.is_empty() {
+            return Err(SearchError::Config("no candidate widths".into()));
+        }
+        Ok(())
+    }
+}
+
+/// One evaluation the search made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trial {
+    /// The layer being decided.
+    pub layer: usize,
+    /// The widths of every layer in this trial, as average bits (parameter-weighted).
+    pub average_bits: f64,
+    /// The width tried for `layer`.
+    pub bits: Precision,
+    /// Validation accuracy, percent.
+    pub accuracy: f64,
+    /// Whether it stayed within the margin.
+    pub passed: bool,
+}
+
+/// What the search found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResult {
+    /// The width of each layer, in layer order. A layer for which no candidate stays within
+    /// its margin is left at full precision.
+    pub precisions: Vec<Precision>,
+    /// The f32 network's validation accuracy, percent.
+    pub baseline_accuracy: f64,
+    /// The chosen model's validation accuracy, percent.
+    pub accuracy: f64,
+    /// Each layer's importance terms, in layer order.
+    pub importance: Vec<LayerImportance>,
+    /// Each layer's margin `T_margin - beta * Importance(l)`, percentage points.
+    pub margins: Vec<f64>,
+    /// The order the layers were decided in.
+    pub order: Vec<usize>,
+    /// Every evaluation, in the order made.
+    pub trials: Vec<Trial>,
+    /// Parameter-weighted mean width of the chosen model (32 for f32 layers).
+    pub average_bits: f64,
+}
+
+/// Validation accuracy in percent (correct rows over all rows) of `mlp` at `precisions`.
+pub fn quantized_accuracy(
+    mlp: &Mlp,
+    precisions: &[Precision],
+    quant: QuantOptions,
+    data: Labelled<'_>,
+) -> Result<f64> {
+    let network = if precisions.iter().all(|p| *p == Precision::Full) {
+        mlp.clone()
+    } else {
+        mlp.fake_quantized(precisions, quant)?
+    };
+    accuracy(&network, data)
+}
+
+fn accuracy(mlp: &Mlp, data: Labelled<'_>) -> Result<f64> {
+    if data.y.is_empty() || data.x.nrows() != data.y.len() {
+        return Err(SearchError::Config(format!(
+            "the validation data has {} rows and {} labels",
+            data.x.nrows(),
+            data.y.len()
+        )));
+    }
+    let predicted = mlp.predict(data.x)?;
+    let correct = predicted.iter().zip(data.y).filter(|(p, y)| p == y).count();
+    Ok(100.0 * correct as f64 / data.y.len() as f64)
+}
+
+/// Parameter-weighted mean width.
+pub fn average_bits(mlp: &Mlp, precisions: &[Precision]) -> f64 {
+    let params: Vec<f64> = mlp.layers().iter().map(|l| l.n_params() as f64).collect();
+    let weighted: f64 = params
+        .iter()
+        .zip(precisions)
+        .map(|(p, b)| p * f64::from(b.bits()))
+        .sum();
+    weighted / params.iter().sum::<f64>()
+}
+
+/// The poster's adaptive search on `validation` rows (standardised, as the network takes them).
+pub fn adaptive_search(
+    mlp: &Mlp,
+    validation: Labelled<'_>,
+    config: &SearchConfig,
+) -> Result<SearchResult> {
+    config.validate()?;
+    let n = mlp.layers().len();
+    let baseline = accuracy(mlp, validation)?;
+    let scores = importance(&mlp_layer_stats(mlp), &config.importance)?;
+    let margins: Vec<f64> = scores
+        .iter()
+        .map(|s| config.margin - config.beta * s.importance)
+        .collect();
+    let order = rank(
+        &scores.iter().map(|s| s.importance).collect::<Vec<_>>(),
+        config.order,
+    );
+    let mut precisions = vec![Precision::Full; n];
+    let mut trials = Vec::new();
+    for &layer in &order {
+        let mut try_width = |b: BitWidth, precisions: &[Precision]| -> Result<bool> {
+            let mut p = precisions.to_vec();
+            p[layer] = Precision::Bits(b);
+            let acc = quantized_accuracy(mlp, &p, config.quant, validation)?;
+            let passed = baseline - acc <= margins[layer];
+            trials.push(Trial {
+                layer,
+                average_bits: average_bits(mlp, &p),
+                bits: Precision::Bits(b),
+                accuracy: acc,
+                passed,
+            });
+            Ok(passed)
+        };
+        let chosen = match config.strategy {
+            Strategy::Linear => {
+                // Every candidate; the narrowest that passes wins (in any candidate order).
+                let mut best: Option<BitWidth> = None;
+                for &b in &config.widths {
+                    if try_width(b, &precisions)? && best.is_none_or(|x| b < x) {
+                        best = Some(b);
+                    }
+                }
+                best.map(Precision::Bits)
+            }
+            Strategy::Binary => {
+                // Candidates sorted widest first: find the last index that passes, assuming
+                // passing is monotone in the width.
+                let mut sorted = config.widths.clone();
+                sorted.sort_by(|a, b| b.cmp(a));
+                sorted.dedup();
+                let (mut lo, mut hi) = (0usize, sorted.len());
+                let mut best = None;
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    if try_width(sorted[mid], &precisions)? {
+                        best = Some(Precision::Bits(sorted[mid]));
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                best
+            }
+        };
+        precisions[layer] = chosen.unwrap_or(Precision::Full);
+    }
+    let acc = quantized_accuracy(mlp, &precisions, config.quant, validation)?;
+    Ok(SearchResult {
+        average_bits: average_bits(mlp, &precisions),
+        precisions,
+        baseline_accuracy: baseline,
+        accuracy: acc,
+        importance: scores,
+        margins,
+        order,
+        trials,
+    })
+}
+
+/// Validation (or test) accuracy, percent, with every layer at each of `widths`.
+pub fn fixed_sweep(
+    mlp: &Mlp,
+    data: Labelled<'_>,
+    widths: &[BitWidth],
+    quant: QuantOptions,
+) -> Result<Vec<(BitWidth, f64)>> {
+    let n = mlp.layers().len();
+    widths
+        .iter()
+        .map(|&b| {
+            Ok((
+                b,
+                quantized_accuracy(mlp, &vec![Precision::Bits(b); n], quant, data)?,
+            ))
+        })
+        .collect()
+}
+
+/// The points no other point beats: lower or equal average bits and higher or equal accuracy,
+/// one strictly. Input `(average_bits, accuracy)`; output sorted by bits, duplicates once.
+///
+/// ```
+/// let front = ser_search::pareto_front(&[(8.0, 90.0), (2.0, 88.0), (4.0, 87.0), (1.0, 70.0), (2.0, 88.0)]);
+/// assert_eq!(front, vec![(1.0, 70.0), (2.0, 88.0), (8.0, 90.0)]);
+/// ```
+pub fn pareto_front(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut sorted: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(b, a)| b.is_finite() && a.is_finite())
+        .collect();
+    // By bits ascending, then accuracy descending: each point is kept when it beats the best
+    // accuracy of every point with fewer (or equal) bits.
+    sorted.sort_by(|x, y| x.0.total_cmp(&y.0).then(y.1.total_cmp(&x.1)));
+    let mut front: Vec<(f64, f64)> = Vec::new();
+    for p in sorted {
+        if front.last().is_none_or(|last| p.1 > last.1) {
+            front.push(p);
+        }
+    }
+    front
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+//! Tests of the search on a small trained network.
+
+use ndarray::Array2;
+use ser_importance::{Order, rank};
+use ser_mlp::{Labelled, Mlp, TrainConfig, fit};
+use ser_quant::{BitWidth, Precision, QuantOptions};
+
+use crate::*;
+
+/// Three noisy classes in 12 dimensions and a network trained on them (seeded).
+fn trained() -> (Mlp, Array2<f32>, Vec<usize>) {
+    let n = 120;
+    let x = Array2::from_shape_fn((n, 12), |(i, j)| {
+        let centre = if j % 3 == i % 3 { 1.5 } else { -0.5 };
+        let noise = (((i * 7919 + j * 104_729) % 1000) as f32 / 1000.0 - 0.5) * 2.0;
+        centre + noise
+    });
+    let y: Vec<usize> = (0..n).map(|i| i % 3).collect();
+    let config = TrainConfig {
+        hidden: vec![32, 16],
+        max_epochs: 60,
+        seed: 5,
+        ..TrainConfig::default()
+    };
+    let (mlp, _) = fit(&config, Labelled { x: x.view(), y: &y }, None, 3).unwrap();
+    (mlp, x, y)
+}
+
+#[test]
+fn the_search_follows_the_method() {
+    let (mlp, x, y) = trained();
+    let data = Labelled { x: x.view(), y: &y };
+    let config = SearchConfig::default();
+    let r = adaptive_search(&mlp, data, &config).unwrap();
+    // Margins and order from the importance scores.
+    let scores: Vec<f64> = r.importance.iter().map(|s| s.importance).collect();
+    assert_eq!(r.order, rank(&scores, Order::MostImportantFirst));
+    for (m, s) in r.margins.iter().zip(&scores) {
+        assert!((m - (2.0 - s)).abs() < 1e-12);
+    }
+    // Linear: 8 candidates per layer, tried 8 down to 1, layers in ranked order.
+    assert_eq!(r.trials.len(), 3 * 8);
+    for (k, &layer) in r.order.iter().enumerate() {
+        let tried: Vec<&Trial> = r.trials[8 * k..8 * (k + 1)].iter().collect();
+        assert!(tried.iter().all(|t| t.layer == layer));
+        assert_eq!(
+            tried.iter().map(|t| t.bits.bits()).collect::<Vec<_>>(),
+            [8, 7, 6, 5, 4, 3, 2, 1]
+        );
+        // The narrowest passing width is kept.
+        let best = tried
+            .iter()
+            .filter(|t| t.passed)
+            .map(|t| t.bits.bits())
+            .min();
+        assert_eq!(best.unwrap_or(32), r.precisions[layer].bits());
+        for t in tried {
+            assert_eq!(
+                t.passed,
+                r.baseline_accuracy - t.accuracy <= r.margins[layer]
+            );
+        }
+    }
+    // The reported accuracy is the chosen model's, and the average its widths'.
+    assert_eq!(
+        r.accuracy,
+        quantized_accuracy(&mlp, &r.precisions, QuantOptions::default(), data).unwrap()
+    );
+    assert!((r.average_bits - average_bits(&mlp, &r.precisions)).abs() < 1e-12);
+    // Deterministic.
+    assert_eq!(adaptive_search(&mlp, data, &config).unwrap(), r);
+}
+
+#[test]
+fn margins_decide_the_widths() {
+    let (mlp, x, y) = trained();
+    let data = Labelled { x: x.view(), y: &y };
+    // Any drop allowed: every layer goes to 1 bit.
+    let loose = SearchConfig {
+        margin: 100.0,
+        ..SearchConfig::default()
+    };
+    let r = adaptive_search(&mlp, data, &loose).unwrap();
+    assert!(r.precisions.iter().all(|p| p.bits() == 1));
+    assert_eq!(r.average_bits, 1.0);
+    // Margins below zero need a gain over the baseline: no width passes, all stay f32.
+    let tight = SearchConfig {
+        margin: 0.0,
+        beta: 100.0,
+        ..SearchConfig::default()
+    };
+    let r = adaptive_search(&mlp, data, &tight).unwrap();
+    assert!(r.precisions.iter().all(|p| *p == Precision::Full));
+    assert_eq!(r.accuracy, r.baseline_accuracy);
+}
+
+#[test]
+fn binary_search_bisects_the_candidates() {
+    let (mlp, x, y) = trained();
+    let data = Labelled { x: x.view(), y: &y };
+    let config = SearchConfig {
+        strategy: Strategy::Binary,
+        ..SearchConfig::default()
+    };
+    let r = adaptive_search(&mlp, data, &config).unwrap();
+    for &layer in &r.order {
+        let tried: Vec<&Trial> = r.trials.iter().filter(|t| t.layer == layer).collect();
+        assert!(
+            tried.len() <= 4,
+            "{} evaluations for 8 candidates",
+            tried.len()
+        );
+        // The chosen width passed (or nothing did and the layer stayed f32).
+        match r.precisions[layer] {
+            Precision::Full => assert!(tried.iter().all(|t| !t.passed)),
+            p => assert!(tried.iter().any(|t| t.bits == p && t.passed)),
+        }
+    }
+    let loose = SearchConfig {
+        margin: 100.0,
+        ..config
+    };
+    let r = adaptive_search(&mlp, data, &loose).unwrap();
+    assert!(r.precisions.iter().all(|p| p.bits() == 1));
+}
+
+#[test]
+fn the_final_model_is_always_within_the_global_margin() {
+    let (mlp, x, y) = trained();
+    let data = Labelled { x: x.view(), y: &y };
+    for margin in [0.0, 0.5, 1.0, 2.0, 5.0] {
+        for beta in [0.0, 0.5, 1.0, 3.0] {
+            for strategy in [Strategy::Linear, Strategy::Binary] {
+                for order in [Order::MostImportantFirst, Order::LeastImportantFirst] {
+                    let config = SearchConfig {
+                        margin,
+                        beta,
+                        strategy,
+                        order,
+                        ..SearchConfig::default()
+                    };
+                    let r = adaptive_search(&mlp, data, &config).unwrap();
+                    assert!(
+                        r.baseline_accuracy - r.accuracy <= margin,
+                        "{config:?}: {r:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fixed_sweep_and_pareto_front() {
+    let (mlp, x, y) = trained();
+    let data = Labelled { x: x.view(), y: &y };
+    let sweep = fixed_sweep(&mlp, data, &BitWidth::ALL, QuantOptions::default()).unwrap();
+    assert_eq!(sweep.len(), 8);
+    let base =
+        quantized_accuracy(&mlp, &[Precision::Full; 3], QuantOptions::default(), data).unwrap();
+    // 8 bits keep a trained network's accuracy within a row or two.
+    assert!(
+        (sweep[7].1 - base).abs() <= 2.0 * 100.0 / 120.0 + 1e-9,
+        "{sweep:?} vs {base}"
+    );
+    let points: Vec<(f64, f64)> = sweep
+        .iter()
+        .map(|(b, a)| (f64::from(b.get()), *a))
+        .collect();
+    let front = pareto_front(&points);
+    assert!(!front.is_empty());
+    for w in front.windows(2) {
+        assert!(w[0].0 < w[1].0 && w[0].1 < w[1].1);
+    }
+    for p in &points {
+        assert!(
+            front.iter().any(|f| f.0 <= p.0 && f.1 >= p.1),
+            "{p:?} not dominated by the front"
+        );
+    }
+    assert!(pareto_front(&[(f64::NAN, 1.0)]).is_empty());
+}
+
+#[test]
+fn bad_settings_and_data_are_refused() {
+    let (mlp, x, y) = trained();
+    let data = Labelled { x: x.view(), y: &y };
+    for config in [
+        SearchConfig {
+            margin: -1.0,
+            ..SearchConfig::default()
+        },
+        SearchConfig {
+            beta: f64::NAN,
+            ..SearchConfig::default()
+        },
+        SearchConfig {
+            widths: vec![],
+            ..SearchConfig::default()
+        },
+    ] {
+        assert!(matches!(
+            adaptive_search(&mlp, data, &config),
+            Err(SearchError::Config(_))
+        ));
+    }
+    let mut bad = SearchConfig::default();
+    bad.importance.alpha = 2.0;
+    assert!(matches!(
+        adaptive_search(&mlp, data, &bad),
+        Err(SearchError::Importance(_))
+    ));
+    let empty = Labelled {
+        x: x.slice(ndarray::s![..0, ..]),
+        y: &[],
+    };
+    assert!(adaptive_search(&mlp, empty, &SearchConfig::default()).is_err());
+    let wrong = Array2::<f32>::zeros((4, 5));
+    let labels = [0, 1, 2, 0];
+    assert!(matches!(
+        adaptive_search(
+            &mlp,
+            Labelled {
+                x: wrong.view(),
+                y: &labels
+            },
+            &SearchConfig::default()
+        ),
+        Err(SearchError::Mlp(_))
+    ));
+}
