@@ -28,8 +28,14 @@
 //! # Ok::<(), ser_importance::ImportanceError>(())
 //! ```
 //!
-//! Still to come (issue 5): alternative scorers behind one trait (a Hutchinson Hessian-trace
-//! estimate, measured one-layer sensitivity) and the comparison of all three.
+//! Behind the [`Scorer`] trait, alternatives to compare against: [`PosterScore`] (the formula
+//! above), [`HessianTrace`] (Hutchinson's estimate of each layer's Hessian trace, as in
+//! HAWQ-V2) and [`Sensitivity`] (the accuracy drop when only that layer goes to 1 bit). Still
+//! to come (issue 5): their comparison in `docs/`, with figures.
+
+mod scorer;
+
+pub use scorer::{HessianTrace, PosterScore, Scorer, Sensitivity};
 
 /// What can go wrong scoring layers.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -49,7 +49,10 @@ pub use network::{Dense, Mlp};
 pub use quantize::packed_feature_config;
 pub use ser_quant::argmax;
 pub use standardize::Standardizer;
-pub use train::{EpochStats, History, Labelled, TrainConfig, evaluate, fit, fit_with_progress};
+pub use train::{
+    EpochStats, Gradient, History, Labelled, TrainConfig, evaluate, fit, fit_with_progress,
+    loss_gradients,
+};
 
 #[cfg(test)]
 mod tests;
