@@ -197,7 +197,65 @@ pub fn fit_with_progress(
         return Err(MlpError::Empty);
     }
     let inputs = train.x.ncols();
-    let mut mlp = Mlp::new(inputs, &config.hidden, classes, config.dropout, config.seed)?;
+    let mlp = Mlp::new(inputs, &config.hidden, classes, config.dropout, config.seed)?;
+    train_loop(config, mlp, train, validation, None, on_epoch)
+}
+
+/// Continues training `mlp` (its architecture and dropout; `config.hidden` is not used), with
+/// the forward and backward passes computed on `view(latent)` and the gradients applied to the
+/// latent weights. When `view` quantizes, this is quantization-aware training with the
+/// straight-through estimator: the rounding is treated as the identity in the backward pass.
+/// Early stopping (when on) watches the validation loss of `view(latent)`; the returned network
+/// holds the latent weights of the best epoch, so `view` of it is the model to keep.
+///
+/// ```
+/// use ndarray::Array2;
+/// use ser_mlp::{Labelled, Mlp, TrainConfig, fine_tune};
+///
+/// let x = Array2::from_shape_fn((40, 2), |(i, j)| if (i % 2 == 0) == (j == 0) { 1.0 } else { -1.0 });
+/// let y: Vec<usize> = (0..40).map(|i| i % 2).collect();
+/// let start = Mlp::new(2, &[8], 2, 0.0, 3)?;
+/// let config = TrainConfig { learning_rate: 0.01, max_epochs: 30, ..TrainConfig::default() };
+/// // Train through weights rounded to multiples of 1/4 (a stand-in for a quantizer).
+/// let round = |m: &Mlp| -> ser_mlp::Result<Mlp> {
+///     let mut q = m.clone();
+///     for layer in q.layers_mut() {
+///         layer.weights.mapv_inplace(|w| (w * 4.0).round() / 4.0);
+///     }
+///     Ok(q)
+/// };
+/// let (latent, _) = fine_tune(&start, &config, Labelled { x: x.view(), y: &y }, None, &round, &mut |_| {})?;
+/// assert_eq!(round(&latent)?.predict(x.view())?, y);
+/// # Ok::<(), ser_mlp::MlpError>(())
+/// ```
+pub fn fine_tune(
+    mlp: &Mlp,
+    config: &TrainConfig,
+    train: Labelled<'_>,
+    validation: Option<Labelled<'_>>,
+    view: &dyn Fn(&Mlp) -> Result<Mlp>,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<(Mlp, History)> {
+    config.validate()?;
+    if train.x.nrows() == 0 {
+        return Err(MlpError::Empty);
+    }
+    train_loop(config, mlp.clone(), train, validation, Some(view), on_epoch)
+}
+
+/// The network the passes run on, given the latent one (see [`fine_tune`]).
+type View<'v> = &'v dyn Fn(&Mlp) -> Result<Mlp>;
+
+/// The training loop of [`fit`] and [`fine_tune`], from `mlp`'s weights.
+fn train_loop(
+    config: &TrainConfig,
+    mut mlp: Mlp,
+    train: Labelled<'_>,
+    validation: Option<Labelled<'_>>,
+    view: Option<View<'_>>,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<(Mlp, History)> {
+    let (inputs, classes) = (mlp.inputs(), mlp.classes());
     train.check("training data", inputs, classes)?;
     if let Some(v) = &validation {
         v.check("validation data", inputs, classes)?;
@@ -226,20 +284,25 @@ pub fn fit_with_progress(
         for batch in order.chunks(config.batch_size) {
             let xb = train.x.select(Axis(0), batch);
             let yb: Vec<usize> = batch.iter().map(|&i| train.y[i]).collect();
-            let (logits, tape) = mlp.forward_tape(xb.view(), &mut rng, true);
+            let viewed = view.map(|v| v(&mlp)).transpose()?;
+            let net = viewed.as_ref().unwrap_or(&mlp);
+            let (logits, tape) = net.forward_tape(xb.view(), &mut rng, true);
             let (loss, dlogits) = cross_entropy(&logits, &yb);
             if !loss.is_finite() {
                 return Err(MlpError::Diverged { epoch, loss });
             }
             loss_sum += f64::from(loss) * batch.len() as f64;
             seen += batch.len();
-            mlp.backward_into(&tape, dlogits, &mut grads);
+            net.backward_into(&tape, dlogits, &mut grads);
             adam.step(mlp.layers_mut(), &grads);
         }
         let train_loss = (loss_sum / seen as f64) as f32;
         let (val_loss, val_accuracy) = match &validation {
             Some(v) => {
-                let (loss, acc) = evaluate(&mlp, v)?;
+                let (loss, acc) = match view {
+                    Some(f) => evaluate(&f(&mlp)?, v)?,
+                    None => evaluate(&mlp, v)?,
+                };
                 (Some(loss), Some(acc))
             }
             None => (None, None),
