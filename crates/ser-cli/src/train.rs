@@ -8,9 +8,8 @@ use clap::ArgMatches;
 use ser_adaptive::features::corpus::CorpusKind;
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor, FeatureGroups};
 use ser_adaptive::mlp::{
-    Dataset, Labelled, Metrics, Model, Split, Standardizer, TrainConfig, TrainingInfo, argmax,
-    classification_metrics, fit_with_progress, leave_one_speaker_out, stratified_kfold,
-    stratified_split,
+    Dataset, Metrics, Model, Split, TrainConfig, argmax, classification_metrics,
+    leave_one_speaker_out, stratified_kfold, stratified_split, train_model,
 };
 use ser_adaptive::ndarray::{Array2, Axis};
 use serde_json::{Value, json};
@@ -186,14 +185,6 @@ fn train_fold(
     features: &FeatureConfig,
     verbose: bool,
 ) -> Result<Fold, CliError> {
-    let pool = data.subset(train_rows);
-    let inner = stratified_split(&pool.labels, 0.1, config.seed)?;
-    let (train, validation) = (pool.subset(&inner.train), pool.subset(&inner.test));
-    let scaler = Standardizer::fit(train.x.view())?;
-    let (xt, xv) = (
-        scaler.transform(train.x.view())?,
-        scaler.transform(validation.x.view())?,
-    );
     let start = Instant::now();
     let label = name.clone();
     let mut on_epoch = |e: &ser_adaptive::mlp::EpochStats| {
@@ -207,33 +198,9 @@ fn train_fold(
             );
         }
     };
-    let (mlp, history) = fit_with_progress(
-        config,
-        Labelled {
-            x: xt.view(),
-            y: &train.labels,
-        },
-        Some(Labelled {
-            x: xv.view(),
-            y: &validation.labels,
-        }),
-        data.classes.len(),
-        &mut on_epoch,
-    )?;
+    let trained = train_model(data, train_rows, config, features, &mut on_epoch)?;
     let seconds = start.elapsed().as_secs_f64();
-    let model = Model {
-        mlp,
-        standardizer: scaler,
-        classes: data.classes.clone(),
-        features: features.clone(),
-        feature_names: data.feature_names.clone(),
-        training: TrainingInfo {
-            seed: config.seed,
-            epochs: history.epochs.len(),
-            best_epoch: history.best_epoch,
-            train_rows: train.len(),
-        },
-    };
+    let model = trained.model;
     let metrics = if test_rows.is_empty() {
         None
     } else {
@@ -245,10 +212,9 @@ fn train_fold(
             data.classes.len(),
         )?)
     };
-    let original = |inner: &[usize]| inner.iter().map(|&i| train_rows[i]).collect::<Vec<_>>();
     let rows = [
-        original(&inner.train),
-        original(&inner.test),
+        trained.train_rows,
+        trained.validation_rows,
         test_rows.to_vec(),
     ];
     Ok(Fold {

@@ -44,7 +44,7 @@ mod train;
 pub use data::{Dataset, Split, leave_one_speaker_out, stratified_kfold, stratified_split};
 pub use error::{MlpError, Result};
 pub use metrics::{Metrics, classification_metrics};
-pub use model::{MODEL_FORMAT_VERSION, MODEL_MAGIC, Model, TrainingInfo};
+pub use model::{MODEL_FORMAT_VERSION, MODEL_MAGIC, Model, Trained, TrainingInfo, train_model};
 pub use network::{Dense, Mlp};
 pub use quantize::packed_feature_config;
 pub use ser_quant::argmax;

@@ -372,3 +372,70 @@ impl Model {
         Model::from_bytes(&bytes, &path.display().to_string())
     }
 }
+
+/// A model trained by [`train_model`], with the rows it used.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The model (standardisation fitted on `train_rows`).
+    pub model: Model,
+    /// Rows trained on (indices into the dataset).
+    pub train_rows: Vec<usize>,
+    /// Rows held out for early stopping (indices into the dataset).
+    pub validation_rows: Vec<usize>,
+    /// Training history.
+    pub history: crate::train::History,
+}
+
+/// Trains a [`Model`] on the dataset's `rows`: 10 % of them (stratified, seeded by
+/// `config.seed`) are held out for early stopping, the standardisation is fitted on the rest,
+/// and the model records `features`, the classes and how it was trained. This is what
+/// `ser train` does for each fold.
+pub fn train_model(
+    data: &crate::data::Dataset,
+    rows: &[usize],
+    config: &crate::train::TrainConfig,
+    features: &FeatureConfig,
+    on_epoch: &mut dyn FnMut(&crate::train::EpochStats),
+) -> Result<Trained> {
+    let pool = data.subset(rows);
+    let inner = crate::data::stratified_split(&pool.labels, 0.1, config.seed)?;
+    let (train, validation) = (pool.subset(&inner.train), pool.subset(&inner.test));
+    let scaler = Standardizer::fit(train.x.view())?;
+    let (xt, xv) = (
+        scaler.transform(train.x.view())?,
+        scaler.transform(validation.x.view())?,
+    );
+    let (mlp, history) = crate::train::fit_with_progress(
+        config,
+        crate::train::Labelled {
+            x: xt.view(),
+            y: &train.labels,
+        },
+        Some(crate::train::Labelled {
+            x: xv.view(),
+            y: &validation.labels,
+        }),
+        data.classes.len(),
+        on_epoch,
+    )?;
+    let model = Model {
+        mlp,
+        standardizer: scaler,
+        classes: data.classes.clone(),
+        features: features.clone(),
+        feature_names: data.feature_names.clone(),
+        training: TrainingInfo {
+            seed: config.seed,
+            epochs: history.epochs.len(),
+            best_epoch: history.best_epoch,
+            train_rows: train.len(),
+        },
+    };
+    let original = |inner: &[usize]| inner.iter().map(|&i| rows[i]).collect::<Vec<_>>();
+    Ok(Trained {
+        model,
+        train_rows: original(&inner.train),
+        validation_rows: original(&inner.test),
+        history,
+    })
+}
