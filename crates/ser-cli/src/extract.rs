@@ -93,6 +93,99 @@ pub(crate) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, CliE
     Ok(builder.build()?)
 }
 
+/// A folder of feature vectors keyed by the content of each input and the feature
+/// configuration, so that a second run skips extraction. A missing, unreadable or corrupt entry
+/// is only a miss.
+pub(crate) struct Cache {
+    dir: PathBuf,
+    fingerprint: String,
+}
+
+/// FNV-1a, 128 bits: a cache key, not a security boundary.
+fn fnv128(parts: &[&[u8]]) -> u128 {
+    let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for part in parts {
+        for &b in *part {
+            h ^= u128::from(b);
+            h = h.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+    }
+    h
+}
+
+impl Cache {
+    /// A cache in `dir` for features made by `extractor`'s configuration.
+    pub(crate) fn new(dir: PathBuf, extractor: &FeatureExtractor) -> Result<Self, CliError> {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| CliError(format!("feature cache {}: {e}", dir.display())))?;
+        Ok(Cache {
+            dir,
+            fingerprint: extractor.config().fingerprint(),
+        })
+    }
+
+    /// The default folder: `$SER_CACHE_DIR`, else `$XDG_CACHE_HOME/ser-adaptive/features`,
+    /// else `~/.cache/ser-adaptive/features`.
+    pub(crate) fn default_dir() -> Option<PathBuf> {
+        if let Some(d) = std::env::var_os("SER_CACHE_DIR") {
+            return Some(PathBuf::from(d));
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(base.join("ser-adaptive").join("features"))
+    }
+
+    fn path(&self, item: &Item) -> Option<PathBuf> {
+        let key = match item {
+            Item::File(f) => fnv128(&[self.fingerprint.as_bytes(), &std::fs::read(&f.path).ok()?]),
+            Item::Demo(u) => {
+                let samples: Vec<u8> = u.samples.iter().flat_map(|v| v.to_le_bytes()).collect();
+                fnv128(&[
+                    self.fingerprint.as_bytes(),
+                    &u.sample_rate.to_le_bytes(),
+                    &samples,
+                ])
+            }
+        };
+        Some(self.dir.join(format!("{key:032x}.feat")))
+    }
+
+    fn get(path: &std::path::Path, dim: usize) -> Option<Extracted> {
+        let bytes = std::fs::read(path).ok()?;
+        let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
+        if ser_adaptive::quant::crc32(body).to_le_bytes() != crc || body.len() != 9 + 8 + 4 * dim {
+            return None;
+        }
+        let tuning =
+            (body[0] == 1).then(|| f64::from_le_bytes(body[1..9].try_into().unwrap_or([0; 8])));
+        let vector: Vec<f32> = body[9..]
+            .chunks_exact(4)
+            .skip(2)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        Some(Extracted { vector, tuning })
+    }
+
+    fn put(path: &std::path::Path, x: &Extracted) {
+        let mut bytes = vec![u8::from(x.tuning.is_some())];
+        bytes.extend_from_slice(&x.tuning.unwrap_or(0.0).to_le_bytes());
+        bytes.extend_from_slice(&(x.vector.len() as u64).to_le_bytes());
+        for v in &x.vector {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        let crc = ser_adaptive::quant::crc32(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        // Beside the entry, then renamed: readers see a whole entry or none.
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        if std::fs::write(&tmp, &bytes).is_ok() && std::fs::rename(&tmp, path).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
 /// Extracts every item in parallel, with a progress bar on stderr unless `quiet`. Failures are
 /// reported on stderr with their path and reason; the successes are returned in order, with
 /// the number that failed.
@@ -102,6 +195,19 @@ pub(crate) fn extract_all<'a>(
     pool: &rayon::ThreadPool,
     quiet: bool,
 ) -> (Vec<(&'a Item, Extracted)>, usize) {
+    let (rows, failed, _) = extract_cached(items, extractor, pool, quiet, None);
+    (rows, failed)
+}
+
+/// [`extract_all`] through a cache (when given): also returns how many came from it.
+pub(crate) fn extract_cached<'a>(
+    items: &'a [Item],
+    extractor: &FeatureExtractor,
+    pool: &rayon::ThreadPool,
+    quiet: bool,
+    cache: Option<&Cache>,
+) -> (Vec<(&'a Item, Extracted)>, usize, usize) {
+    let hits = std::sync::atomic::AtomicUsize::new(0);
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
@@ -115,6 +221,15 @@ pub(crate) fn extract_all<'a>(
         items
             .par_iter()
             .map(|item| {
+                let entry = cache.and_then(|c| c.path(item));
+                if let Some(hit) = entry
+                    .as_deref()
+                    .and_then(|p| Cache::get(p, extractor.dim()))
+                {
+                    hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    bar.inc(1);
+                    return Ok(hit);
+                }
                 let result = match item {
                     Item::File(f) => extractor
                         .extract_file(&f.path)
@@ -131,6 +246,9 @@ pub(crate) fn extract_all<'a>(
                             .map_err(|e| format!("{}: {e}", item.name()))
                     }
                 };
+                if let (Ok(x), Some(p)) = (&result, &entry) {
+                    Cache::put(p, x);
+                }
                 bar.inc(1);
                 result
             })
@@ -148,5 +266,5 @@ pub(crate) fn extract_all<'a>(
             }
         }
     }
-    (rows, failed)
+    (rows, failed, hits.into_inner())
 }

@@ -5,6 +5,7 @@ mod extract;
 mod features;
 mod output;
 mod quantize;
+mod run;
 mod train;
 
 use std::process::ExitCode;
@@ -145,6 +146,34 @@ fn cli() -> Command {
                 .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite an existing output file"))
                 .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress output")),
         )
+        .subcommand(
+            run_args(Command::new("run").about("The whole method: features, training, fixed sweep, adaptive search, report"))
+                .arg(Arg::new("data").value_name("DATA").value_parser(value_parser!(std::path::PathBuf)).required(true).help("An audio folder or file"))
+                .arg(Arg::new("corpus").long("corpus").value_name("KIND").default_value("auto").help("auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"))
+                .arg(Arg::new("out").long("out").short('o').value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).required(true).help("The report folder (report.md, results.json, plot.svg)")),
+        )
+        .subcommand(
+            run_args(Command::new("demo").about("`ser run` on the built-in synthetic corpus (seeds 0..4 unless told)"))
+                .arg(Arg::new("out").long("out").short('o').value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).help("The report folder (default: ser-demo)")),
+        )
+}
+
+/// The options `ser run` and `ser demo` share.
+fn run_args(command: Command) -> Command {
+    command
+        .arg(Arg::new("seeds").long("seeds").value_name("A..B|LIST").help("Seeds: an inclusive range (0..9 is ten seeds) or a list (default 0..9; demo 0..4)"))
+        .arg(Arg::new("split").long("split").value_parser(["random", "speaker"]).default_value("random").help("Test rows: stratified random 10 %, or 10 % of the speakers"))
+        .arg(Arg::new("alpha").long("alpha").allow_negative_numbers(true).value_name("A").value_parser(value_parser!(f64)).help("Importance weight of Np against Nv, in [0, 1] (default 0.5)"))
+        .arg(Arg::new("beta").long("beta").allow_negative_numbers(true).value_name("B").value_parser(value_parser!(f64)).help("Margin tightening per unit of importance, points (default 1)"))
+        .arg(Arg::new("margin").long("margin").allow_negative_numbers(true).value_name("T").value_parser(value_parser!(f64)).help("Allowed validation accuracy drop, points (default 2)"))
+        .arg(Arg::new("order").long("order").value_parser(["descending", "ascending"]).default_value("descending").help("Decide the most important layer first (descending) or last"))
+        .arg(Arg::new("search").long("search").value_parser(["linear", "binary"]).default_value("linear").help("Try every width, or bisect them"))
+        .arg(Arg::new("finetune").long("finetune").action(ArgAction::SetTrue).help("Quantization-aware fine-tuning of the adaptive model"))
+        .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads (default: all cores)"))
+        .arg(Arg::new("cache").long("cache").value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).help("Feature cache folder (default: $SER_CACHE_DIR, else ~/.cache/ser-adaptive/features)"))
+        .arg(Arg::new("no-cache").long("no-cache").action(ArgAction::SetTrue).conflicts_with("cache").help("Extract every file, and cache nothing"))
+        .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Write into an existing report folder (replacing only the report's files)"))
+        .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress bars"))
 }
 
 /// The data arguments of `train` and `eval`: a features CSV or audio, or the demo corpus.
@@ -202,6 +231,8 @@ fn main() -> ExitCode {
         Some(("eval", m)) => train::eval(m),
         Some(("predict", m)) => train::predict(m),
         Some(("quantize", m)) => quantize::run(m),
+        Some(("run", m)) => run::run(m, false),
+        Some(("demo", m)) => run::run(m, true),
         _ => Err(CliError("unknown command".into())),
     };
     match result {

@@ -417,5 +417,11 @@ pub fn finetune_quantized(
     })
 }
 
+mod pipeline;
+mod report;
+
+pub use pipeline::{Evaluated, RunConfig, SeedRun, SplitKind, run_seed};
+pub use report::{EvaluatedSummary, ReportMeta, Stat, Summary, markdown, summarize, svg};
+
 #[cfg(test)]
 mod tests;

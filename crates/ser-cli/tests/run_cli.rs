@@ -1,0 +1,189 @@
+//! `ser demo` and `ser run` end to end: the report folder, the feature cache, reproducibility.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{ser, text};
+
+fn results(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap()
+}
+
+/// The runs without their wall-clock fields.
+fn runs_without_timing(v: &serde_json::Value) -> serde_json::Value {
+    let mut runs = v["runs"].clone();
+    for r in runs.as_array_mut().unwrap() {
+        r.as_object_mut().unwrap().remove("search_seconds");
+    }
+    runs
+}
+
+#[test]
+fn the_demo_writes_a_complete_report_and_reuses_its_features() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, cache) = (tmp.path().join("report"), tmp.path().join("cache"));
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut a = vec![
+            "demo",
+            "--out",
+            out.to_str().unwrap(),
+            "--cache",
+            cache.to_str().unwrap(),
+            "--seeds",
+            "0..1",
+            "--finetune",
+            "--quiet",
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect()
+    };
+    let run = |a: Vec<String>| ser(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let first = run(args(&[]));
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stderr).contains("(0 from the cache)"),
+        "{}",
+        text(&first.stderr)
+    );
+    let v = results(&out);
+    for key in [
+        "corpus", "files", "classes", "params", "config", "runs", "summary",
+    ] {
+        assert!(v.get(key).is_some(), "results.json lacks {key}");
+    }
+    assert_eq!(v["files"], 210);
+    assert_eq!(v["params"], 211_207);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for (r, seed) in runs.iter().zip([0, 1]) {
+        assert_eq!(r["seed"], seed);
+        assert_eq!(r["fixed"].as_array().unwrap().len(), 8);
+        for model in [
+            &r["baseline"],
+            &r["fixed"][0],
+            &r["adaptive"],
+            &r["adaptive_finetuned"],
+        ] {
+            for key in [
+                "accuracy",
+                "ua",
+                "size_kb",
+                "bytes",
+                "bits_per_layer",
+                "average_bits",
+            ] {
+                assert!(model.get(key).is_some(), "{key} missing in {model}");
+            }
+        }
+        assert_eq!(
+            r["fixed"][1]["size_kb"].as_f64().unwrap(),
+            211_207.0 * 2.0 / 8000.0
+        );
+        assert_eq!(r["adaptive"]["bits_per_layer"].as_array().unwrap().len(), 4);
+    }
+    for key in ["baseline", "adaptive", "adaptive_finetuned"] {
+        assert!(
+            v["summary"][key]["accuracy"]["mean"].is_number(),
+            "summary.{key}"
+        );
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for needle in [
+        "| baseline (32-bit) |",
+        "| fixed 1-bit |",
+        "| adaptive |",
+        "| adaptive + fine-tuning |",
+        "ser demo",
+    ] {
+        assert!(report.contains(needle), "report.md lacks {needle}");
+    }
+    assert!(
+        std::fs::read_to_string(out.join("plot.svg"))
+            .unwrap()
+            .starts_with("<svg")
+    );
+
+    // Not over an existing folder without --force.
+    let refused = run(args(&[]));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("--force"));
+
+    // Again with --force: every feature from the cache, the same models, bit for bit.
+    let again = run(args(&["--force"]));
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("(210 from the cache)"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(runs_without_timing(&results(&out)), runs_without_timing(&v));
+
+    // And with one thread, still the same.
+    let one = run(args(&["--force", "--jobs", "1"]));
+    assert!(one.status.success());
+    assert_eq!(runs_without_timing(&results(&out)), runs_without_timing(&v));
+}
+
+#[test]
+fn bad_run_settings_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let out_s = out.to_str().unwrap();
+    for (args, message) in [
+        (vec!["--alpha", "1.5"], "--alpha must lie in [0, 1]"),
+        (vec!["--margin", "-1"], "margin must be finite and >= 0"),
+        (vec!["--seeds", "x"], "--seeds"),
+        (vec!["--seeds", "3..1"], "--seeds"),
+    ] {
+        let mut all = vec!["demo", "--out", out_s, "--no-cache", "-q"];
+        all.extend(&args);
+        let r = ser(&all);
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&r.stderr).contains(message),
+            "{args:?}: {}",
+            text(&r.stderr)
+        );
+    }
+    assert!(!out.exists(), "a failed run leaves no report folder");
+    let missing = ser(&["run", "/no/such/folder", "--out", out_s, "--no-cache", "-q"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("/no/such/folder"));
+    // A file where the folder should be.
+    std::fs::write(&out, b"x").unwrap();
+    let r = ser(&[
+        "demo",
+        "--out",
+        out_s,
+        "--no-cache",
+        "--force",
+        "-q",
+        "--seeds",
+        "0",
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(text(&r.stderr).contains("not a folder"));
+}
+
+#[test]
+fn speaker_independent_runs_hold_out_whole_speakers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let r = ser(&[
+        "demo",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-cache",
+        "--split",
+        "speaker",
+        "--seeds",
+        "0",
+        "-q",
+    ]);
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    let v = results(&out);
+    // 6 demo speakers: one held out, 35 of the 210 utterances.
+    assert_eq!(v["runs"][0]["rows"][2], 35);
+    assert_eq!(v["config"]["split"], "speaker");
+}

@@ -1,0 +1,278 @@
+//! The whole method for one seed: split, train the f32 baseline, the fixed-width sweep, the
+//! adaptive search, optional fine-tuning, each evaluated on the test rows as packed models.
+
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use ser_features::FeatureConfig;
+use ser_mlp::{
+    Dataset, Labelled, Model, TrainConfig, classification_metrics, stratified_split, train_model,
+};
+use ser_quant::{BitWidth, PackedModel, Precision, Scratch};
+use serde::Serialize;
+
+use crate::{
+    FinetuneConfig, Result, SearchConfig, SearchError, adaptive_search, finetune_quantized,
+};
+
+/// How the test rows are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SplitKind {
+    /// A stratified random share of the rows (METHOD.md's 90/10).
+    #[default]
+    Random,
+    /// Speaker-independent: a seeded random share of the speakers (at least one) is the test
+    /// set, so no test speaker is heard in training.
+    Speaker,
+}
+
+/// Settings of [`run_seed`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunConfig {
+    /// Training of the f32 baseline (its seed is replaced by the run's).
+    pub train: TrainConfig,
+    /// The adaptive search.
+    pub search: SearchConfig,
+    /// Fine-tuning after the search, when wanted (its seed is replaced by the run's).
+    pub finetune: Option<FinetuneConfig>,
+    /// Random or speaker-independent test rows.
+    pub split: SplitKind,
+    /// Test share of the rows (random) or of the speakers (speaker). Default 0.1.
+    pub test_fraction: f64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            train: TrainConfig::default(),
+            search: SearchConfig::default(),
+            finetune: None,
+            split: SplitKind::Random,
+            test_fraction: 0.1,
+        }
+    }
+}
+
+/// One model evaluated on the test rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluated {
+    /// Test accuracy (WA), percent.
+    pub accuracy: f64,
+    /// Unweighted average recall, percent.
+    pub ua: f64,
+    /// The poster's size: `params x bits / 8 / 1000`.
+    pub size_kb: f64,
+    /// Bytes of the model file (`ser train`'s for f32, `ser quantize`'s packed file otherwise).
+    pub bytes: usize,
+    /// The width of each layer (32 for f32).
+    pub bits_per_layer: Vec<u8>,
+    /// Parameter-weighted mean width.
+    pub average_bits: f64,
+}
+
+/// Everything one seed produced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeedRun {
+    /// The seed (split, initialisation, shuffling, dropout).
+    pub seed: u64,
+    /// The f32 model.
+    pub baseline: Evaluated,
+    /// Every layer at 1..=8 bits, in that order.
+    pub fixed: Vec<Evaluated>,
+    /// The adaptive search's model.
+    pub adaptive: Evaluated,
+    /// The adaptive model after fine-tuning, when run.
+    pub adaptive_finetuned: Option<Evaluated>,
+    /// Validation accuracy (percent) of the baseline, and of the adaptive model.
+    pub validation_accuracy: [f64; 2],
+    /// Each layer's importance.
+    pub importance: Vec<f64>,
+    /// The order the search decided the layers in.
+    pub search_order: Vec<usize>,
+    /// Seconds the adaptive search took.
+    pub search_seconds: f64,
+    /// Epochs the baseline trained.
+    pub epochs: usize,
+    /// Rows trained on, validated on, tested on.
+    pub rows: [usize; 3],
+}
+
+/// Test metrics of a packed model: WA and UA in percent.
+fn evaluate_packed(packed: &PackedModel, data: &Dataset, rows: &[usize]) -> Result<(f64, f64)> {
+    let mut scratch = Scratch::default();
+    let mut predicted = Vec::with_capacity(rows.len());
+    for &r in rows {
+        let row = data.x.row(r).to_vec();
+        predicted.push(
+            packed
+                .predict(&row, &mut scratch)
+                .map_err(|e| SearchError::Config(format!("test row {r}: {e}")))?,
+        );
+    }
+    let truth: Vec<usize> = rows.iter().map(|&r| data.labels[r]).collect();
+    let m = classification_metrics(&truth, &predicted, data.classes.len())?;
+    Ok((100.0 * m.accuracy, 100.0 * m.ua))
+}
+
+fn widths(p: &[Precision]) -> Vec<u8> {
+    p.iter().map(|p| p.bits()).collect()
+}
+
+/// The test and train rows of a split.
+fn split_rows(
+    data: &Dataset,
+    kind: SplitKind,
+    fraction: f64,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    match kind {
+        SplitKind::Random => {
+            let s = stratified_split(&data.labels, fraction, seed)?;
+            Ok((s.train, s.test))
+        }
+        SplitKind::Speaker => {
+            if let Some(r) = data.speakers.iter().position(Option::is_none) {
+                return Err(SearchError::Config(format!(
+                    "a speaker-independent split needs every row's speaker; {} has none",
+                    data.paths.get(r).map_or("a row", String::as_str)
+                )));
+            }
+            let mut speakers: Vec<&str> =
+                data.speakers.iter().flatten().map(String::as_str).collect();
+            speakers.sort_unstable();
+            speakers.dedup();
+            if speakers.len() < 2 {
+                return Err(SearchError::Config(
+                    "a speaker-independent split needs at least two speakers".into(),
+                ));
+            }
+            speakers.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5EA4_E125));
+            let n_test =
+                ((speakers.len() as f64 * fraction).ceil() as usize).clamp(1, speakers.len() - 1);
+            let test_speakers = &speakers[..n_test];
+            let (mut train, mut test) = (Vec::new(), Vec::new());
+            for (i, s) in data.speakers.iter().enumerate() {
+                if s.as_deref().is_some_and(|s| test_speakers.contains(&s)) {
+                    test.push(i);
+                } else {
+                    train.push(i);
+                }
+            }
+            Ok((train, test))
+        }
+    }
+}
+
+/// Runs the method once: split (by `seed`), train the f32 baseline with early stopping on a
+/// validation share of the training rows, evaluate every fixed width and the adaptive search's
+/// model (searched on the validation rows) on the test rows, each as the packed model
+/// `ser quantize` would write, and optionally fine-tune the adaptive model.
+pub fn run_seed(
+    data: &Dataset,
+    features: &FeatureConfig,
+    seed: u64,
+    config: &RunConfig,
+) -> Result<SeedRun> {
+    let (train_rows, test_rows) = split_rows(data, config.split, config.test_fraction, seed)?;
+    let train_config = TrainConfig {
+        seed,
+        ..config.train.clone()
+    };
+    let trained = train_model(data, &train_rows, &train_config, features, &mut |_| {})?;
+    let model: &Model = &trained.model;
+    let n = model.mlp.layers().len();
+    let quant = config.search.quant;
+    let packed = |p: &[Precision], m: &Model| -> Result<Evaluated> {
+        let pm = m.quantize(p, quant)?;
+        let (accuracy, ua) = evaluate_packed(&pm, data, &test_rows)?;
+        Ok(Evaluated {
+            accuracy,
+            ua,
+            size_kb: pm.mlp.size_kb(),
+            bytes: pm.to_bytes().map_err(ser_mlp::MlpError::from)?.len(),
+            bits_per_layer: widths(p),
+            average_bits: pm.mlp.average_bits(),
+        })
+    };
+    let baseline = {
+        let test = data.subset(&test_rows);
+        let predicted = model.predict(test.x.view())?;
+        let m = classification_metrics(&test.labels, &predicted, data.classes.len())?;
+        Evaluated {
+            accuracy: 100.0 * m.accuracy,
+            ua: 100.0 * m.ua,
+            size_kb: model.mlp.n_params() as f64 * 32.0 / 8000.0,
+            bytes: model.to_bytes()?.len(),
+            bits_per_layer: vec![32; n],
+            average_bits: 32.0,
+        }
+    };
+    let fixed = BitWidth::ALL
+        .iter()
+        .map(|&b| packed(&vec![Precision::Bits(b); n], model))
+        .collect::<Result<Vec<_>>>()?;
+    // The search and fine-tuning see standardised rows, as the network does.
+    let standardise = |rows: &[usize]| model.standardizer.transform(data.subset(rows).x.view());
+    let (xv, xt) = (
+        standardise(&trained.validation_rows)?,
+        standardise(&trained.train_rows)?,
+    );
+    let yv: Vec<usize> = trained
+        .validation_rows
+        .iter()
+        .map(|&r| data.labels[r])
+        .collect();
+    let yt: Vec<usize> = trained.train_rows.iter().map(|&r| data.labels[r]).collect();
+    let validation = Labelled {
+        x: xv.view(),
+        y: &yv,
+    };
+    let start = Instant::now();
+    let search = adaptive_search(&model.mlp, validation, &config.search)?;
+    let search_seconds = start.elapsed().as_secs_f64();
+    let adaptive = packed(&search.precisions, model)?;
+    let adaptive_finetuned = match &config.finetune {
+        None => None,
+        Some(f) => {
+            let f = FinetuneConfig {
+                seed,
+                quant,
+                ..f.clone()
+            };
+            let tuned = finetune_quantized(
+                &model.mlp,
+                &search.precisions,
+                Labelled {
+                    x: xt.view(),
+                    y: &yt,
+                },
+                validation,
+                &f,
+            )?;
+            let tuned_model = Model {
+                mlp: tuned.mlp,
+                ..model.clone()
+            };
+            Some(packed(&search.precisions, &tuned_model)?)
+        }
+    };
+    Ok(SeedRun {
+        seed,
+        baseline,
+        fixed,
+        adaptive,
+        adaptive_finetuned,
+        validation_accuracy: [search.baseline_accuracy, search.accuracy],
+        importance: search.importance.iter().map(|s| s.importance).collect(),
+        search_order: search.order,
+        search_seconds,
+        epochs: trained.history.epochs.len(),
+        rows: [
+            trained.train_rows.len(),
+            trained.validation_rows.len(),
+            test_rows.len(),
+        ],
+    })
+}
