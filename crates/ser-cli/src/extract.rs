@@ -8,6 +8,9 @@ use ser_adaptive::features::FeatureExtractor;
 use ser_adaptive::features::corpus::demo::{DemoConfig, DemoCorpus, DemoUtterance};
 use ser_adaptive::features::corpus::{self, CorpusKind, LabelledFile};
 
+use ser_adaptive::mlp::Dataset;
+use ser_adaptive::ndarray::Array2;
+
 use crate::CliError;
 
 /// One thing to extract: a file, or an in-memory demo utterance.
@@ -267,4 +270,38 @@ pub(crate) fn extract_cached<'a>(
         }
     }
     (rows, failed, hits.into_inner())
+}
+
+/// The labelled dataset of extracted rows; a row without a label is an error (`kind` names the
+/// corpus naming the data was read with).
+pub(crate) fn labelled_dataset(
+    rows: &[(&Item, Extracted)],
+    extractor: &FeatureExtractor,
+    kind: &str,
+) -> Result<Dataset, CliError> {
+    let unlabelled = rows.iter().filter(|(i, _)| i.label().is_none()).count();
+    if unlabelled > 0 {
+        return Err(CliError(format!(
+            "{unlabelled} file(s) have no label: choose a corpus naming with --corpus (this data was read as `{kind}`)"
+        )));
+    }
+    let x = Array2::from_shape_vec(
+        (rows.len(), extractor.dim()),
+        rows.iter()
+            .flat_map(|(_, e)| e.vector.iter().copied())
+            .collect(),
+    )?;
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|(i, _)| i.label().unwrap_or("").to_string())
+        .collect();
+    Ok(Dataset::from_rows(
+        x,
+        &labels,
+        rows.iter()
+            .map(|(i, _)| i.speaker().map(str::to_string))
+            .collect(),
+        rows.iter().map(|(i, _)| i.name()).collect(),
+        extractor.feature_names(),
+    )?)
 }

@@ -10,8 +10,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ser_adaptive::features::corpus::CorpusKind;
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 use ser_adaptive::importance::Order;
-use ser_adaptive::mlp::Dataset;
-use ser_adaptive::ndarray::Array2;
 use ser_adaptive::search::{
     FinetuneConfig, ReportMeta, RunConfig, SearchConfig, SplitKind, Strategy, markdown, run_seed,
     summarize, svg,
@@ -19,7 +17,7 @@ use ser_adaptive::search::{
 use serde_json::json;
 
 use crate::CliError;
-use crate::extract::{Cache, extract_cached, list, thread_pool};
+use crate::extract::{Cache, extract_cached, labelled_dataset, list, thread_pool};
 use crate::output::write_atomically;
 
 /// Seeds from `A..B` (inclusive: `0..9` is ten seeds), `A..=B`, or a list `0,3,7`.
@@ -151,34 +149,10 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
             .map_or(String::from(", none: --no-cache"), |_| String::new()),
         t.elapsed().as_secs_f64()
     );
-    let unlabelled = rows.iter().filter(|(i, _)| i.label().is_none()).count();
-    if unlabelled > 0 {
-        return Err(CliError(format!(
-            "{unlabelled} file(s) have no label: choose a corpus naming with --corpus"
-        )));
-    }
     if rows.is_empty() {
         return Err(CliError("no file could be read".into()));
     }
-    let x = Array2::from_shape_vec(
-        (rows.len(), extractor.dim()),
-        rows.iter()
-            .flat_map(|(_, e)| e.vector.iter().copied())
-            .collect(),
-    )?;
-    let labels: Vec<String> = rows
-        .iter()
-        .map(|(i, _)| i.label().unwrap_or("").to_string())
-        .collect();
-    let data = Dataset::from_rows(
-        x,
-        &labels,
-        rows.iter()
-            .map(|(i, _)| i.speaker().map(str::to_string))
-            .collect(),
-        rows.iter().map(|(i, _)| i.name()).collect(),
-        extractor.feature_names(),
-    )?;
+    let data = labelled_dataset(&rows, &extractor, &kind.to_string())?;
 
     // One run per seed.
     let bar = if quiet {

@@ -11,12 +11,12 @@ use ser_adaptive::mlp::{
     Dataset, Metrics, Model, Split, TrainConfig, argmax, classification_metrics,
     leave_one_speaker_out, stratified_kfold, stratified_split, train_model,
 };
-use ser_adaptive::ndarray::{Array2, Axis};
+use ser_adaptive::ndarray::Axis;
 use serde_json::{Value, json};
 
 use crate::CliError;
 use crate::classifier::{Classifier, known_rows};
-use crate::extract::{extract_all, list, thread_pool};
+use crate::extract::{extract_all, labelled_dataset, list, thread_pool};
 use crate::output::check_writable;
 
 /// The named architectures of METHOD.md.
@@ -113,31 +113,7 @@ pub(crate) fn load_data(
     if failed > 0 {
         eprintln!("{failed} file(s) failed and are left out");
     }
-    let unlabelled = rows.iter().filter(|(i, _)| i.label().is_none()).count();
-    if unlabelled > 0 {
-        return Err(CliError(format!(
-            "{unlabelled} file(s) have no label: choose a corpus naming with --corpus (this data was read as `{kind}`)"
-        )));
-    }
-    let x = Array2::from_shape_vec(
-        (rows.len(), extractor.dim()),
-        rows.iter()
-            .flat_map(|(_, e)| e.vector.iter().copied())
-            .collect(),
-    )?;
-    let labels: Vec<String> = rows
-        .iter()
-        .map(|(i, _)| i.label().unwrap_or("").to_string())
-        .collect();
-    let dataset = Dataset::from_rows(
-        x,
-        &labels,
-        rows.iter()
-            .map(|(i, _)| i.speaker().map(str::to_string))
-            .collect(),
-        rows.iter().map(|(i, _)| i.name()).collect(),
-        extractor.feature_names(),
-    )?;
+    let dataset = labelled_dataset(&rows, &extractor, &kind.to_string())?;
     Ok((dataset, config.clone()))
 }
 
