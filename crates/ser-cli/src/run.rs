@@ -141,12 +141,13 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
     let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
     let t = Instant::now();
     let (rows, failed, hits) = extract_cached(&items, &extractor, &pool, quiet, cache.as_ref());
+    let cached = match cache {
+        Some(_) => format!("{hits} from the cache"),
+        None => "not cached: --no-cache".into(),
+    };
     eprintln!(
-        "features: {} files ({hits} from the cache{}), {failed} failed, {:.1} s",
+        "features: {} files ({cached}), {failed} failed, {:.1} s",
         rows.len(),
-        cache
-            .as_ref()
-            .map_or(String::from(", none: --no-cache"), |_| String::new()),
         t.elapsed().as_secs_f64()
     );
     if rows.is_empty() {
