@@ -167,6 +167,7 @@ fn run_args(command: Command) -> Command {
         .arg(Arg::new("beta").long("beta").allow_negative_numbers(true).value_name("B").value_parser(value_parser!(f64)).help("Margin tightening per unit of importance, points (default 1)"))
         .arg(Arg::new("margin").long("margin").allow_negative_numbers(true).value_name("T").value_parser(value_parser!(f64)).help("Allowed validation accuracy drop, points (default 2)"))
         .arg(Arg::new("order").long("order").value_parser(["descending", "ascending"]).default_value("descending").help("Decide the most important layer first (descending) or last"))
+        .arg(Arg::new("scorer").long("scorer").value_parser(["poster", "hessian", "sensitivity"]).default_value("poster").help("What ranks the layers and sets their margins: the poster's importance, a Hessian-trace estimate, or measured 1-bit sensitivity"))
         .arg(Arg::new("search").long("search").value_parser(["linear", "binary"]).default_value("linear").help("Try every width, or bisect them"))
         .arg(Arg::new("finetune").long("finetune").action(ArgAction::SetTrue).help("Quantization-aware fine-tuning of the adaptive model"))
         .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads (default: all cores)"))

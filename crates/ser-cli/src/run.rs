@@ -9,10 +9,10 @@ use clap::ArgMatches;
 use indicatif::{ProgressBar, ProgressStyle};
 use ser_adaptive::features::corpus::CorpusKind;
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
-use ser_adaptive::importance::Order;
+use ser_adaptive::importance::{HessianTrace, Order, Sensitivity};
 use ser_adaptive::search::{
-    FinetuneConfig, ReportMeta, RunConfig, SearchConfig, SplitKind, Strategy, markdown, run_seed,
-    summarize, svg,
+    FinetuneConfig, LayerScore, ReportMeta, RunConfig, SearchConfig, SplitKind, Strategy, markdown,
+    run_seed, summarize, svg,
 };
 use serde_json::json;
 
@@ -73,6 +73,11 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
     search.order = match m.get_one::<String>("order").map(String::as_str) {
         Some("ascending") => Order::LeastImportantFirst,
         _ => Order::MostImportantFirst,
+    };
+    search.score = match m.get_one::<String>("scorer").map(String::as_str) {
+        Some("hessian") => LayerScore::HessianTrace(HessianTrace::default()),
+        Some("sensitivity") => LayerScore::Sensitivity(Sensitivity::default()),
+        _ => LayerScore::Poster,
     };
     search.strategy = match m.get_one::<String>("search").map(String::as_str) {
         Some("binary") => Strategy::Binary,
@@ -194,6 +199,7 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
             .windows(2)
             .map(|w| format!("{}x{}", w[0], w[1]))
             .collect(),
+        scorer: config.search.score.name().to_string(),
         command,
     };
     let results = json!({
@@ -210,6 +216,7 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
             "margin": config.search.margin,
             "order": format!("{:?}", config.search.order),
             "search": format!("{:?}", config.search.strategy).to_lowercase(),
+            "scorer": config.search.score.name(),
             "finetune": config.finetune.is_some(),
             "features": features.fingerprint(),
             "layers": meta.layers,

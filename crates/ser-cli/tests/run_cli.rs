@@ -177,6 +177,8 @@ fn speaker_independent_runs_hold_out_whole_speakers() {
         "--no-cache",
         "--split",
         "speaker",
+        "--scorer",
+        "hessian",
         "--seeds",
         "0",
         "-q",
@@ -186,4 +188,5 @@ fn speaker_independent_runs_hold_out_whole_speakers() {
     // 6 demo speakers: one held out, 35 of the 210 utterances.
     assert_eq!(v["runs"][0]["rows"][2], 35);
     assert_eq!(v["config"]["split"], "speaker");
+    assert_eq!(v["config"]["scorer"], "hessian-trace");
 }

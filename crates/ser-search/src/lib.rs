@@ -26,6 +26,9 @@
 //! # Ok::<(), ser_search::SearchError>(())
 //! ```
 //!
+//! [`LayerScore`] swaps the poster's importance for a Hessian-trace estimate or measured
+//! sensitivity (each scaled to [0, 1]) to compare them.
+//!
 //! **No separate global check.** METHOD.md names a final whole-model check against
 //! `T_margin` as an option. Under its rules it cannot fail: every trial the search accepts is a
 //! whole-model evaluation (decided layers at their widths, the rest f32) against
@@ -39,7 +42,10 @@
 //!
 //! Still to come (issue 5): the reports and `ser run`.
 
-use ser_importance::{ImportanceConfig, LayerImportance, Order, importance, mlp_layer_stats, rank};
+use ser_importance::{
+    HessianTrace, ImportanceConfig, LayerImportance, Order, Scorer, Sensitivity, importance,
+    mlp_layer_stats, rank,
+};
 use ser_mlp::{Labelled, Mlp, TrainConfig, fine_tune};
 use ser_quant::{BitWidth, Precision, QuantOptions};
 
@@ -73,11 +79,47 @@ pub enum Strategy {
     Binary,
 }
 
+/// Which score ranks the layers and sets their margins.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum LayerScore {
+    /// The poster's `Importance(l)` (METHOD.md), with [`SearchConfig::importance`]'s settings.
+    #[default]
+    Poster,
+    /// Hutchinson's Hessian-trace estimate on the validation rows, divided by the largest
+    /// layer's so it lies in [0, 1] like the poster's (negative estimates count as 0).
+    HessianTrace(HessianTrace),
+    /// The one-layer accuracy drop on the validation rows, divided by the largest (negative
+    /// drops count as 0).
+    Sensitivity(Sensitivity),
+}
+
+impl LayerScore {
+    /// A short name for reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LayerScore::Poster => "poster",
+            LayerScore::HessianTrace(s) => s.name(),
+            LayerScore::Sensitivity(s) => s.name(),
+        }
+    }
+}
+
+/// Scores scaled to [0, 1] by the largest (all 0 when none is positive).
+fn normalised(scores: Vec<f64>) -> Vec<f64> {
+    let max = scores.iter().fold(0.0f64, |m, v| m.max(*v));
+    scores
+        .into_iter()
+        .map(|v| if max > 0.0 { (v / max).max(0.0) } else { 0.0 })
+        .collect()
+}
+
 /// Settings of the search; the defaults are METHOD.md's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchConfig {
     /// The importance score (`a`, and the entropy weight).
     pub importance: ImportanceConfig,
+    /// The score that ranks layers and sets margins: the poster's by default.
+    pub score: LayerScore,
     /// `beta`: how much tighter, in percentage points per unit of importance, the margin of
     /// a more important layer is. Default 1.
     pub beta: f64,
@@ -97,6 +139,7 @@ impl Default for SearchConfig {
     fn default() -> Self {
         SearchConfig {
             importance: ImportanceConfig::default(),
+            score: LayerScore::Poster,
             beta: 1.0,
             margin: 2.0,
             order: Order::MostImportantFirst,
@@ -150,8 +193,11 @@ pub struct SearchResult {
     pub baseline_accuracy: f64,
     /// The chosen model's validation accuracy, percent.
     pub accuracy: f64,
-    /// Each layer's importance terms, in layer order.
+    /// Each layer's poster importance terms, in layer order (reported whatever the score).
     pub importance: Vec<LayerImportance>,
+    /// The score of each layer that ranked it and set its margin (the poster's importance by
+    /// default).
+    pub scores: Vec<f64>,
     /// Each layer's margin `T_margin - beta * Importance(l)`, percentage points.
     pub margins: Vec<f64>,
     /// The order the layers were decided in.
@@ -210,15 +256,17 @@ pub fn adaptive_search(
     config.validate()?;
     let n = mlp.layers().len();
     let baseline = accuracy(mlp, validation)?;
-    let scores = importance(&mlp_layer_stats(mlp), &config.importance)?;
+    let terms = importance(&mlp_layer_stats(mlp), &config.importance)?;
+    let scores: Vec<f64> = match &config.score {
+        LayerScore::Poster => terms.iter().map(|s| s.importance).collect(),
+        LayerScore::HessianTrace(h) => normalised(h.scores(mlp, Some(validation))?),
+        LayerScore::Sensitivity(s) => normalised(s.scores(mlp, Some(validation))?),
+    };
     let margins: Vec<f64> = scores
         .iter()
-        .map(|s| config.margin - config.beta * s.importance)
+        .map(|s| config.margin - config.beta * s)
         .collect();
-    let order = rank(
-        &scores.iter().map(|s| s.importance).collect::<Vec<_>>(),
-        config.order,
-    );
+    let order = rank(&scores, config.order);
     let mut precisions = vec![Precision::Full; n];
     let mut trials = Vec::new();
     for &layer in &order {
@@ -275,7 +323,8 @@ pub fn adaptive_search(
         precisions,
         baseline_accuracy: baseline,
         accuracy: acc,
-        importance: scores,
+        importance: terms,
+        scores,
         margins,
         order,
         trials,

@@ -87,7 +87,7 @@ pub struct SeedRun {
     pub adaptive_finetuned: Option<Evaluated>,
     /// Validation accuracy (percent) of the baseline, and of the adaptive model.
     pub validation_accuracy: [f64; 2],
-    /// Each layer's importance.
+    /// Each layer's score (the poster's importance unless another was chosen).
     pub importance: Vec<f64>,
     /// The order the search decided the layers in.
     pub search_order: Vec<usize>,
@@ -265,7 +265,7 @@ pub fn run_seed(
         adaptive,
         adaptive_finetuned,
         validation_accuracy: [search.baseline_accuracy, search.accuracy],
-        importance: search.importance.iter().map(|s| s.importance).collect(),
+        importance: search.scores,
         search_order: search.order,
         search_seconds,
         epochs: trained.history.epochs.len(),

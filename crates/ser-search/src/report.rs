@@ -111,6 +111,8 @@ pub struct ReportMeta {
     pub params: usize,
     /// Layer shapes, `inputs x outputs`.
     pub layers: Vec<String>,
+    /// What ranked the layers: `poster`, `hessian-trace` or `sensitivity`.
+    pub scorer: String,
     /// The command that made the report.
     pub command: String,
 }
@@ -186,7 +188,7 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
     let _ = writeln!(out, "\n## Per seed\n");
     let _ = writeln!(
         out,
-        "| seed | baseline WA % | adaptive WA % | widths per layer | average bits | search order | importance per layer | validation WA % (baseline / adaptive) | search s |"
+        "| seed | baseline WA % | adaptive WA % | widths per layer | average bits | search order | score per layer | validation WA % (baseline / adaptive) | search s |"
     );
     let _ = writeln!(out, "|---:|---:|---:|---|---:|---|---|---|---:|");
     for r in runs {
@@ -213,11 +215,20 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
             r.search_seconds
         );
     }
+    let how = if meta.scorer == "poster" {
+        "the poster's importance (`a Np + (1 - a) Nv`)".to_string()
+    } else {
+        format!(
+            "the `{}` score, scaled to [0, 1] by the largest layer's",
+            meta.scorer
+        )
+    };
     let _ = writeln!(
         out,
-        "\nLayers are numbered from the input (0). The search ranks them by importance \
-         (`a Np + (1 - a) Nv`) and decides the most important first; accuracy during the search \
-         is measured on the validation rows, never the test rows.\n"
+        "\nLayers are numbered from the input (0). The search ranks them by {how} and decides \
+         the most important first (unless told otherwise), each within `T_margin - beta * score` \
+         of the baseline; accuracy during the search is measured on the validation rows, never \
+         the test rows.\n"
     );
     let _ = writeln!(out, "## Command\n\n```sh\n{}\n```", meta.command);
     out

@@ -38,6 +38,7 @@ fn the_search_follows_the_method() {
     let r = adaptive_search(&mlp, data, &config).unwrap();
     // Margins and order from the importance scores.
     let scores: Vec<f64> = r.importance.iter().map(|s| s.importance).collect();
+    assert_eq!(r.scores, scores);
     assert_eq!(r.order, rank(&scores, Order::MostImportantFirst));
     for (m, s) in r.margins.iter().zip(&scores) {
         assert!((m - (2.0 - s)).abs() < 1e-12);
@@ -275,4 +276,34 @@ fn fine_tuning_recovers_accuracy_lost_to_quantization() {
     );
     // Deterministic.
     assert_eq!(tune(), r);
+}
+
+#[test]
+fn other_scores_rank_and_set_margins_in_unit_range() {
+    let (mlp, x, y) = trained();
+    let data = Labelled { x: x.view(), y: &y };
+    for score in [
+        LayerScore::HessianTrace(ser_importance::HessianTrace {
+            samples: 4,
+            ..Default::default()
+        }),
+        LayerScore::Sensitivity(ser_importance::Sensitivity::default()),
+    ] {
+        let config = SearchConfig {
+            score,
+            ..SearchConfig::default()
+        };
+        let r = adaptive_search(&mlp, data, &config).unwrap();
+        assert!(
+            r.scores.iter().all(|s| (0.0..=1.0).contains(s)),
+            "{}: {:?}",
+            score.name(),
+            r.scores
+        );
+        assert_eq!(r.order, rank(&r.scores, Order::MostImportantFirst));
+        for (m, s) in r.margins.iter().zip(&r.scores) {
+            assert!((m - (2.0 - s)).abs() < 1e-12);
+        }
+        assert!(r.baseline_accuracy - r.accuracy <= 2.0);
+    }
 }
