@@ -5,14 +5,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::{ser, text};
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
-}
+use common::{json, ser, text, tone_wav};
 
 /// The demo features and a model trained on them.
 fn trained(dir: &Path) -> (PathBuf, PathBuf) {
@@ -123,12 +117,7 @@ fn quantize_writes_packed_models_that_eval_and_predict_read() {
 
     // predict reads packed models too.
     let wav = dir.path().join("tone.wav");
-    let tone: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.05).sin() * 0.3).collect();
-    std::fs::write(
-        &wav,
-        ser_adaptive::features::encode_wav_pcm16(&tone, 16_000),
-    )
-    .unwrap();
+    tone_wav(&wav, 0.05);
     let predicted = json(&ser(&[
         "predict",
         "--model",

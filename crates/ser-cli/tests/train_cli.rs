@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 mod common;
 
-use std::process::Output;
-
-use common::{ser, text};
+use common::{json, ser, text, tone_wav};
 
 /// The demo corpus's features as CSV, made once per test folder.
 fn demo_csv(dir: &Path) -> PathBuf {
@@ -21,11 +19,6 @@ fn demo_csv(dir: &Path) -> PathBuf {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     csv
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
 }
 
 #[test]
@@ -98,12 +91,7 @@ fn train_eval_predict_round_trip() {
     assert!(eval["accuracy"].as_f64().unwrap() > 50.0);
 
     let wav = dir.path().join("tone.wav");
-    let tone: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.07).sin() * 0.3).collect();
-    std::fs::write(
-        &wav,
-        ser_adaptive::features::encode_wav_pcm16(&tone, 16_000),
-    )
-    .unwrap();
+    tone_wav(&wav, 0.07);
     let predicted = json(&ser(&[
         "predict",
         "--model",

@@ -16,3 +16,19 @@ pub fn ser(args: &[&str]) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Writes a 1 s, 16 kHz sine tone (angular step `step` per sample) as 16-bit WAV at `path`.
+pub fn tone_wav(path: &std::path::Path, step: f32) {
+    let tone: Vec<f32> = (0..16_000).map(|i| (i as f32 * step).sin() * 0.3).collect();
+    std::fs::write(
+        path,
+        ser_adaptive::features::encode_wav_pcm16(&tone, 16_000),
+    )
+    .expect("writable");
+}
+
+/// Parses stdout as JSON, after checking that the command succeeded.
+pub fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+}
