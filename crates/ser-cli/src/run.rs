@@ -180,7 +180,10 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
     }
     bar.finish_and_clear();
     let summary = summarize(&runs);
-    let widths = [extractor.dim(), 256, 512, 64, data.classes.len()];
+    let widths: Vec<usize> = std::iter::once(extractor.dim())
+        .chain(config.train.hidden.iter().copied())
+        .chain(std::iter::once(data.classes.len()))
+        .collect();
     let params: usize = widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
     let command = std::env::args()
         .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })

@@ -6,20 +6,12 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{json, ser, text, tone_wav};
+use common::{demo_csv, json, ser, text, tone_wav};
 
 /// The demo features and a model trained on them.
 fn trained(dir: &Path) -> (PathBuf, PathBuf) {
-    let csv = dir.join("demo.csv");
+    let csv = demo_csv(dir);
     let model = dir.join("m.sermodel");
-    let out = ser(&[
-        "features",
-        "--demo",
-        "--quiet",
-        "--out",
-        csv.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     let out = ser(&[
         "train",
         csv.to_str().unwrap(),

@@ -2,24 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
 mod common;
 
-use common::{json, ser, text, tone_wav};
-
-/// The demo corpus's features as CSV, made once per test folder.
-fn demo_csv(dir: &Path) -> PathBuf {
-    let csv = dir.join("demo.csv");
-    let out = ser(&[
-        "features",
-        "--demo",
-        "--quiet",
-        "--out",
-        csv.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    csv
-}
+use common::{demo_csv, json, ser, text, tone_wav};
 
 #[test]
 fn train_eval_predict_round_trip() {

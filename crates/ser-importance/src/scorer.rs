@@ -4,7 +4,7 @@
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use ser_mlp::{Labelled, Mlp, loss_gradients};
+use ser_mlp::{Labelled, Mlp, accuracy_percent, loss_gradients};
 use ser_quant::{BitWidth, Precision, QuantOptions};
 
 use crate::{ImportanceConfig, ImportanceError, Result, importance, mlp_layer_stats};
@@ -173,20 +173,6 @@ impl Default for Sensitivity {
     }
 }
 
-/// Accuracy in percent of `mlp` on labelled rows.
-fn accuracy(mlp: &Mlp, data: &Labelled<'_>) -> Result<f64> {
-    let predicted = mlp.predict(data.x).map_err(mlp_error)?;
-    if predicted.len() != data.y.len() || predicted.is_empty() {
-        return Err(ImportanceError::Config(format!(
-            "{} rows and {} labels",
-            predicted.len(),
-            data.y.len()
-        )));
-    }
-    let correct = predicted.iter().zip(data.y).filter(|(p, y)| p == y).count();
-    Ok(100.0 * correct as f64 / data.y.len() as f64)
-}
-
 impl Scorer for Sensitivity {
     fn name(&self) -> &'static str {
         "sensitivity"
@@ -194,14 +180,14 @@ impl Scorer for Sensitivity {
 
     fn scores(&self, mlp: &Mlp, data: Option<Labelled<'_>>) -> Result<Vec<f64>> {
         let data = need(data, self.name())?;
-        let baseline = accuracy(mlp, &data)?;
+        let baseline = accuracy_percent(mlp, &data).map_err(mlp_error)?;
         let n = mlp.layers().len();
         (0..n)
             .map(|l| {
                 let mut p = vec![Precision::Full; n];
                 p[l] = Precision::Bits(self.bits);
                 let q = mlp.fake_quantized(&p, self.quant).map_err(mlp_error)?;
-                Ok(baseline - accuracy(&q, &data)?)
+                Ok(baseline - accuracy_percent(&q, &data).map_err(mlp_error)?)
             })
             .collect()
     }

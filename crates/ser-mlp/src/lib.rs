@@ -50,8 +50,8 @@ pub use quantize::packed_feature_config;
 pub use ser_quant::argmax;
 pub use standardize::Standardizer;
 pub use train::{
-    EpochStats, Gradient, History, Labelled, TrainConfig, evaluate, fine_tune, fit,
-    fit_with_progress, loss_gradients,
+    EpochStats, Gradient, History, Labelled, TrainConfig, accuracy_percent, evaluate, fine_tune,
+    fit, fit_with_progress, loss_gradients,
 };
 
 #[cfg(test)]

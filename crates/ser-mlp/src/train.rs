@@ -337,6 +337,29 @@ fn train_loop(
     Ok((mlp, history))
 }
 
+/// Accuracy in percent of `mlp` on labelled rows: rows predicted right over all rows, counted
+/// exactly (the search and the importance scorers compare these).
+///
+/// ```
+/// use ndarray::array;
+/// use ser_mlp::{Labelled, Mlp, accuracy_percent};
+///
+/// let mlp = Mlp::new(2, &[4], 2, 0.0, 1)?;
+/// let x = array![[1.0f32, 0.0], [0.0, 1.0]];
+/// let acc = accuracy_percent(&mlp, &Labelled { x: x.view(), y: &[0, 1] })?;
+/// assert!([0.0, 50.0, 100.0].contains(&acc));
+/// # Ok::<(), ser_mlp::MlpError>(())
+/// ```
+pub fn accuracy_percent(mlp: &Mlp, data: &Labelled<'_>) -> Result<f64> {
+    data.check("data", mlp.inputs(), mlp.classes())?;
+    if data.y.is_empty() {
+        return Err(MlpError::Empty);
+    }
+    let predicted = mlp.predict(data.x)?;
+    let correct = predicted.iter().zip(data.y).filter(|(p, y)| p == y).count();
+    Ok(100.0 * correct as f64 / data.y.len() as f64)
+}
+
 /// Mean cross-entropy and accuracy of `mlp` on labelled rows (no dropout).
 pub fn evaluate(mlp: &Mlp, data: &Labelled<'_>) -> Result<(f32, f32)> {
     data.check("evaluation data", mlp.inputs(), mlp.classes())?;

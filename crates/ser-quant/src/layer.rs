@@ -358,10 +358,11 @@ impl QuantizedLayer {
     /// The weights as f32, row-major `outputs x inputs` (dequantized when quantized), and the
     /// biases: the layer the quantized one stands for.
     pub fn dequantize(&self) -> Result<(Vec<f32>, Vec<f32>)> {
-        let weights = match (&self.weights, self.weight_codes()?) {
-            (Weights::Full(w), _) => w.clone(),
-            (_, Some(t)) => t.dequantize(),
-            (_, None) => Vec::new(),
+        let weights = match &self.weights {
+            Weights::Full(w) => w.clone(),
+            Weights::Packed { .. } => self
+                .weight_codes()?
+                .map_or_else(Vec::new, |t| t.dequantize()),
         };
         Ok((weights, self.bias_values.clone()))
     }

@@ -46,7 +46,7 @@ use ser_importance::{
     HessianTrace, ImportanceConfig, LayerImportance, Order, Scorer, Sensitivity, importance,
     mlp_layer_stats, rank,
 };
-use ser_mlp::{Labelled, Mlp, TrainConfig, fine_tune};
+use ser_mlp::{Labelled, Mlp, TrainConfig, accuracy_percent, fine_tune};
 use ser_quant::{BitWidth, Precision, QuantOptions};
 
 /// What can go wrong searching.
@@ -215,25 +215,13 @@ pub fn quantized_accuracy(
     quant: QuantOptions,
     data: Labelled<'_>,
 ) -> Result<f64> {
-    let network = if precisions.iter().all(|p| *p == Precision::Full) {
-        mlp.clone()
-    } else {
-        mlp.fake_quantized(precisions, quant)?
-    };
-    accuracy(&network, data)
-}
-
-fn accuracy(mlp: &Mlp, data: Labelled<'_>) -> Result<f64> {
-    if data.y.is_empty() || data.x.nrows() != data.y.len() {
-        return Err(SearchError::Config(format!(
-            "the validation data has {} rows and {} labels",
-            data.x.nrows(),
-            data.y.len()
-        )));
+    if precisions.iter().all(|p| *p == Precision::Full) {
+        return Ok(accuracy_percent(mlp, &data)?);
     }
-    let predicted = mlp.predict(data.x)?;
-    let correct = predicted.iter().zip(data.y).filter(|(p, y)| p == y).count();
-    Ok(100.0 * correct as f64 / data.y.len() as f64)
+    Ok(accuracy_percent(
+        &mlp.fake_quantized(precisions, quant)?,
+        &data,
+    )?)
 }
 
 /// Parameter-weighted mean width.
@@ -255,7 +243,7 @@ pub fn adaptive_search(
 ) -> Result<SearchResult> {
     config.validate()?;
     let n = mlp.layers().len();
-    let baseline = accuracy(mlp, validation)?;
+    let baseline = accuracy_percent(mlp, &validation)?;
     let terms = importance(&mlp_layer_stats(mlp), &config.importance)?;
     let scores: Vec<f64> = match &config.score {
         LayerScore::Poster => terms.iter().map(|s| s.importance).collect(),

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use ndarray::Array2;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -214,17 +215,11 @@ pub fn run_seed(
         .map(|&b| packed(&vec![Precision::Bits(b); n], model))
         .collect::<Result<Vec<_>>>()?;
     // The search and fine-tuning see standardised rows, as the network does.
-    let standardise = |rows: &[usize]| model.standardizer.transform(data.subset(rows).x.view());
-    let (xv, xt) = (
-        standardise(&trained.validation_rows)?,
-        standardise(&trained.train_rows)?,
-    );
-    let yv: Vec<usize> = trained
-        .validation_rows
-        .iter()
-        .map(|&r| data.labels[r])
-        .collect();
-    let yt: Vec<usize> = trained.train_rows.iter().map(|&r| data.labels[r]).collect();
+    let standardised = |rows: &[usize]| -> Result<(Array2<f32>, Vec<usize>)> {
+        let part = data.subset(rows);
+        Ok((model.standardizer.transform(part.x.view())?, part.labels))
+    };
+    let (xv, yv) = standardised(&trained.validation_rows)?;
     let validation = Labelled {
         x: xv.view(),
         y: &yv,
@@ -236,6 +231,7 @@ pub fn run_seed(
     let adaptive_finetuned = match &config.finetune {
         None => None,
         Some(f) => {
+            let (xt, yt) = standardised(&trained.train_rows)?;
             let f = FinetuneConfig {
                 seed,
                 quant,

@@ -32,3 +32,17 @@ pub fn json(out: &Output) -> serde_json::Value {
     assert!(out.status.success(), "{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
 }
+
+/// The demo corpus's features as CSV in `dir` (made by `ser features --demo`).
+pub fn demo_csv(dir: &std::path::Path) -> std::path::PathBuf {
+    let csv = dir.join("demo.csv");
+    let out = ser(&[
+        "features",
+        "--demo",
+        "--quiet",
+        "--out",
+        csv.to_str().expect("UTF-8 path"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    csv
+}
