@@ -122,7 +122,7 @@ fn cli() -> Command {
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print one JSON array on stdout")),
         )
         .subcommand(
-            Command::new("quantize")
+            quant_args(Command::new("quantize")
                 .about("Quantize a trained model to packed codes, or sweep every fixed width")
                 .long_about(
                     "Quantize a trained model to packed codes, or sweep every fixed width.\n\n\
@@ -140,22 +140,27 @@ fn cli() -> Command {
                 .arg(Arg::new("demo").long("sweep-demo").action(ArgAction::SetTrue).help("Sweep on the built-in demo corpus"))
                 .arg(Arg::new("corpus").long("corpus").value_name("KIND").default_value("auto").help("For audio: auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"))
                 .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads for feature extraction (default: all cores)"))
-                .arg(Arg::new("per-channel").long("per-channel").action(ArgAction::SetTrue).help("One weight scale per output instead of per layer"))
-                .arg(Arg::new("f32-bias").long("f32-bias").action(ArgAction::SetTrue).help("Keep biases in f32 (counted at 32 bits) instead of the layer's width"))
                 .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print one JSON object on stdout"))
                 .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite an existing output file"))
-                .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress output")),
+                .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress output"))),
         )
         .subcommand(
-            run_args(Command::new("run").about("The whole method: features, training, fixed sweep, adaptive search, report"))
+            quant_args(run_args(Command::new("run").about("The whole method: features, training, fixed sweep, adaptive search, report"))
                 .arg(Arg::new("data").value_name("DATA").value_parser(value_parser!(std::path::PathBuf)).required(true).help("An audio folder or file"))
                 .arg(Arg::new("corpus").long("corpus").value_name("KIND").default_value("auto").help("auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"))
-                .arg(Arg::new("out").long("out").short('o').value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).required(true).help("The report folder (report.md, results.json, plot.svg)")),
+                .arg(Arg::new("out").long("out").short('o').value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).required(true).help("The report folder (report.md, results.json, plot.svg)"))),
         )
         .subcommand(
-            run_args(Command::new("demo").about("`ser run` on the built-in synthetic corpus (seeds 0..4 unless told)"))
-                .arg(Arg::new("out").long("out").short('o').value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).help("The report folder (default: ser-demo)")),
+            quant_args(run_args(Command::new("demo").about("`ser run` on the built-in synthetic corpus (seeds 0..4 unless told)"))
+                .arg(Arg::new("out").long("out").short('o').value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).help("The report folder (default: ser-demo)"))),
         )
+}
+
+/// The quantizer options `ser quantize`, `ser run` and `ser demo` share.
+fn quant_args(c: Command) -> Command {
+    c.arg(Arg::new("per-channel").long("per-channel").action(ArgAction::SetTrue).help("One weight scale per output instead of per layer"))
+        .arg(Arg::new("f32-bias").long("f32-bias").action(ArgAction::SetTrue).help("Keep biases in f32 (counted at 32 bits) instead of the layer's width"))
+        .arg(Arg::new("scales").long("scales").value_parser(["max-abs", "mse"]).default_value("max-abs").help("Scale = max|w| / qmax (the method's), or the scale of least squared error (clips outliers)"))
 }
 
 /// The options `ser run` and `ser demo` share.
@@ -169,6 +174,7 @@ fn run_args(command: Command) -> Command {
         .arg(Arg::new("order").long("order").value_parser(["descending", "ascending"]).default_value("descending").help("Decide the most important layer first (descending) or last"))
         .arg(Arg::new("scorer").long("scorer").value_parser(["poster", "hessian", "sensitivity"]).default_value("poster").help("What ranks the layers and sets their margins: the poster's importance, a Hessian-trace estimate, or measured 1-bit sensitivity"))
         .arg(Arg::new("search").long("search").value_parser(["linear", "binary"]).default_value("linear").help("Try every width, or bisect them"))
+        .arg(Arg::new("folds").long("folds").value_name("K").value_parser(value_parser!(usize)).default_value("0").help("Cross-validated search: pool its accuracy over K fold models as well (0: the poster's one validation split)"))
         .arg(Arg::new("finetune").long("finetune").action(ArgAction::SetTrue).help("Quantization-aware fine-tuning of the adaptive model"))
         .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads (default: all cores)"))
         .arg(Arg::new("cache").long("cache").value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).help("Feature cache folder (default: $SER_CACHE_DIR, else ~/.cache/ser-adaptive/features)"))

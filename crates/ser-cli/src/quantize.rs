@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::ArgMatches;
 use ser_adaptive::mlp::{Model, classification_metrics};
 use ser_adaptive::ndarray::Axis;
-use ser_adaptive::quant::{BiasMode, BitWidth, Granularity, PackedModel, Precision, QuantOptions};
+use ser_adaptive::quant::{
+    BiasMode, BitWidth, Granularity, PackedModel, Precision, QuantOptions, Scaling,
+};
 use serde_json::{Value, json};
 
 use crate::CliError;
@@ -41,7 +43,8 @@ fn parse_bits(text: &str, layers: usize) -> Result<Vec<Precision>, CliError> {
     }
 }
 
-fn options(m: &ArgMatches) -> QuantOptions {
+/// The quantizer options of `--per-channel`, `--f32-bias` and `--scales`.
+pub(crate) fn options(m: &ArgMatches) -> QuantOptions {
     QuantOptions {
         granularity: if m.get_flag("per-channel") {
             Granularity::PerChannel
@@ -52,6 +55,10 @@ fn options(m: &ArgMatches) -> QuantOptions {
             BiasMode::Full
         } else {
             BiasMode::LayerWidth
+        },
+        scaling: match m.get_one::<String>("scales").map(String::as_str) {
+            Some("mse") => Scaling::MinMse,
+            _ => Scaling::MaxAbs,
         },
     }
 }

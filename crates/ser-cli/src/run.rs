@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use clap::ArgMatches;
 use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 use ser_adaptive::features::corpus::CorpusKind;
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 use ser_adaptive::importance::{HessianTrace, Order, Sensitivity};
@@ -83,9 +84,17 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
         Some("binary") => Strategy::Binary,
         _ => Strategy::Linear,
     };
+    search.quant = crate::quantize::options(m);
     search.validate()?;
+    let validation_folds = m.get_one::<usize>("folds").copied().unwrap_or(0);
+    if validation_folds == 1 {
+        return Err(CliError(
+            "--folds must be 0 (the poster's single validation split) or at least 2".into(),
+        ));
+    }
     Ok(RunConfig {
         search,
+        validation_folds,
         finetune: m.get_flag("finetune").then(FinetuneConfig::default),
         split: match m.get_one::<String>("split").map(String::as_str) {
             Some("speaker") => SplitKind::Speaker,
@@ -167,17 +176,21 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
         ProgressBar::new(seeds.len() as u64)
     };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} seed {pos}/{len}, {elapsed} elapsed, eta {eta} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{bar:40} seed {pos}/{len}, {elapsed} elapsed, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut runs = Vec::with_capacity(seeds.len());
-    for &seed in &seeds {
-        bar.set_message(format!("(seed {seed})"));
-        runs.push(pool.install(|| run_seed(&data, &features, seed, &config))?);
-        bar.inc(1);
-    }
+    // Seeds in parallel: each is computed on one thread from its seed alone, so the results do
+    // not depend on the number of threads.
+    let runs = pool.install(|| {
+        seeds
+            .par_iter()
+            .map(|&seed| {
+                let run = run_seed(&data, &features, seed, &config);
+                bar.inc(1);
+                run
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
     bar.finish_and_clear();
     let summary = summarize(&runs);
     let widths: Vec<usize> = std::iter::once(extractor.dim())
@@ -221,6 +234,12 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
             "search": format!("{:?}", config.search.strategy).to_lowercase(),
             "scorer": config.search.score.name(),
             "finetune": config.finetune.is_some(),
+            "validation_folds": config.validation_folds,
+            "quant": {
+                "granularity": format!("{:?}", config.search.quant.granularity),
+                "bias": format!("{:?}", config.search.quant.bias),
+                "scaling": format!("{:?}", config.search.quant.scaling),
+            },
             "features": features.fingerprint(),
             "layers": meta.layers,
         },
@@ -264,6 +283,15 @@ fn print_summary(s: &ser_adaptive::search::Summary, out: &Path) {
     if let Some(f) = &s.adaptive_finetuned {
         line("adaptive + fine-tuning", f);
     }
+    println!(
+        "adaptive minus baseline, paired over seeds: {:+.2} ± {:.2} points{}",
+        s.adaptive_vs_baseline.mean,
+        s.adaptive_vs_baseline.std,
+        s.finetuned_vs_baseline.map_or(String::new(), |f| format!(
+            " (fine-tuned {:+.2} ± {:.2})",
+            f.mean, f.std
+        ))
+    );
     println!(
         "report: {} (search {:.3} s per seed)",
         out.join("report.md").display(),

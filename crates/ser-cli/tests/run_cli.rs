@@ -14,7 +14,9 @@ fn results(dir: &std::path::Path) -> serde_json::Value {
 fn runs_without_timing(v: &serde_json::Value) -> serde_json::Value {
     let mut runs = v["runs"].clone();
     for r in runs.as_array_mut().unwrap() {
-        r.as_object_mut().unwrap().remove("search_seconds");
+        let r = r.as_object_mut().unwrap();
+        r.remove("search_seconds");
+        r.remove("folds_seconds");
     }
     runs
 }
@@ -135,6 +137,8 @@ fn bad_run_settings_are_clear_errors() {
         (vec!["--margin", "-1"], "margin must be finite and >= 0"),
         (vec!["--seeds", "x"], "--seeds"),
         (vec!["--seeds", "3..1"], "--seeds"),
+        (vec!["--folds", "1"], "--folds must be 0"),
+        (vec!["--scales", "minmax"], "--scales"),
     ] {
         let mut all = vec!["demo", "--out", out_s, "--no-cache", "-q"];
         all.extend(&args);
@@ -189,4 +193,44 @@ fn speaker_independent_runs_hold_out_whole_speakers() {
     assert_eq!(v["runs"][0]["rows"][2], 35);
     assert_eq!(v["config"]["split"], "speaker");
     assert_eq!(v["config"]["scorer"], "hessian-trace");
+}
+
+#[test]
+fn a_cross_validated_search_pools_every_non_test_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let r = ser(&[
+        "demo",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-cache",
+        "--folds",
+        "3",
+        "--scales",
+        "mse",
+        "--per-channel",
+        "--seeds",
+        "0",
+        "-q",
+    ]);
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    let v = results(&out);
+    let run = &v["runs"][0];
+    let rows: Vec<u64> = run["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_u64().unwrap())
+        .collect();
+    // The searched model's validation rows, plus each non-test row once through its fold.
+    assert_eq!(
+        run["search_rows"].as_u64().unwrap(),
+        rows[1] + rows[0] + rows[1]
+    );
+    assert!(run["folds_seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["config"]["validation_folds"], 3);
+    assert_eq!(v["config"]["quant"]["scaling"], "MinMse");
+    assert_eq!(v["config"]["quant"]["granularity"], "PerChannel");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Paired over seeds"), "{report}");
 }

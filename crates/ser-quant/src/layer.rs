@@ -6,7 +6,7 @@ use crate::bitwidth::{BitWidth, Precision};
 use crate::error::{QuantError, Result};
 use crate::kernel::{SubsetSums, dot, set_bits_row, unpack_row};
 use crate::pack::{BitPlanes, DenseStream, PackedCodes, Packing, RowAligned};
-use crate::quantizer::{Granularity, QuantizedTensor, SymmetricQuantizer};
+use crate::quantizer::{Granularity, QuantizedTensor, Scaling, SymmetricQuantizer};
 
 /// How a quantized layer stores its biases.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -26,6 +26,8 @@ pub struct QuantOptions {
     pub granularity: Granularity,
     /// How biases are stored.
     pub bias: BiasMode,
+    /// How scales are chosen: max-abs (default) or minimum squared error.
+    pub scaling: Scaling,
 }
 
 /// Which kernel computes a quantized layer's product, and so how its codes sit in memory.
@@ -188,8 +190,8 @@ fn check_finite(values: &[f32]) -> Result<()> {
 impl QuantizedLayer {
     /// Quantizes a layer from row-major `outputs x inputs` weights and `outputs` biases:
     /// at [`Precision::Full`] it keeps them in f32; otherwise it quantizes the weights with the
-    /// [`SymmetricQuantizer`] and the biases as [`QuantOptions::bias`] says (per tensor, their
-    /// own scale), and packs them for [`Kernel::default_for`] the width.
+    /// [`SymmetricQuantizer`] (scales by [`QuantOptions::scaling`]) and the biases as
+    /// [`QuantOptions::bias`] says (per tensor, their own scale), and packs them for [`Kernel::default_for`] the width.
     pub fn quantize(
         weights: &[f32],
         bias: &[f32],
@@ -206,11 +208,14 @@ impl QuantizedLayer {
             return Self::full(weights.to_vec(), bias.to_vec(), outputs, inputs);
         };
         let codes = SymmetricQuantizer::new(bits, options.granularity)
+            .with_scaling(options.scaling)
             .quantize(weights, outputs, inputs)?;
         let bias = match options.bias {
             BiasMode::Full => Bias::Full(bias.to_vec()),
             BiasMode::LayerWidth => Bias::Quantized(
-                SymmetricQuantizer::new(bits, Granularity::PerTensor).quantize(bias, 1, outputs)?,
+                SymmetricQuantizer::new(bits, Granularity::PerTensor)
+                    .with_scaling(options.scaling)
+                    .quantize(bias, 1, outputs)?,
             ),
         };
         Self::from_quantized(codes, bias, Kernel::default_for(bits, outputs))

@@ -2,7 +2,8 @@
 //!
 //! [`BitWidth`] (1..=8; full precision is [`Precision::Full`]), the uniform symmetric
 //! [`SymmetricQuantizer`] (`qmax = 2^(b-1) - 1`, `s = max|w| / qmax`), per tensor or per output
-//! channel, and 1-bit binarisation (`sign(w) * mean|w|`).
+//! channel, and 1-bit binarisation (`sign(w) * mean|w|`); [`Scaling::MinMse`] chooses the scale
+//! that minimises the squared error instead of `max|w|`.
 //!
 //! The crate is `no_std` + `alloc` without its default `std` feature, so models can run on
 //! microcontrollers.
@@ -54,7 +55,7 @@ pub use mlp::softmax;
 pub use mlp::{PackedMlp, argmax};
 pub use model::{FileSize, PACKED_FORMAT_VERSION, PACKED_MAGIC, PackedModel, crc32};
 pub use pack::{BitPlanes, DenseStream, PackedCodes, Packing, RowAligned};
-pub use quantizer::{Granularity, QuantizedTensor, SymmetricQuantizer};
+pub use quantizer::{Granularity, QuantizedTensor, Scaling, SymmetricQuantizer};
 
 #[cfg(test)]
 mod tests;

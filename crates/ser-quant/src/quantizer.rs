@@ -16,6 +16,21 @@ pub enum Granularity {
     PerChannel,
 }
 
+/// How a group's scale is chosen (for 2..=8 bits; 1 bit always uses `mean|w|`, which is already
+/// the squared-error-optimal scale of sign codes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Scaling {
+    /// `s = max|w| / qmax`: no weight is clipped (METHOD.md's quantizer, the default).
+    #[default]
+    MaxAbs,
+    /// The scale that minimises the squared quantization error `sum (w - q s)^2`: clipping
+    /// the largest weights buys a finer step for the rest. Found by a grid over clipping
+    /// ratios `1.00, 0.99, .., 0.01` of `max|w|`, then refined by alternating the codes and
+    /// the least-squares scale `sum(w q) / sum(q^2)` while the error falls. Never worse than
+    /// [`Scaling::MaxAbs`], which is the grid's first point.
+    MinMse,
+}
+
 /// A quantized tensor: integer codes, their scales, its shape and width.
 ///
 /// Codes are `i8` in `-qmax..=qmax` (for 1 bit: -1 or +1); the value of code `q` in row `r` is
@@ -75,12 +90,37 @@ impl QuantizedTensor {
 pub struct SymmetricQuantizer {
     bits: BitWidth,
     granularity: Granularity,
+    scaling: Scaling,
 }
 
 impl SymmetricQuantizer {
-    /// A quantizer of `bits` width.
+    /// A quantizer of `bits` width with max-abs scales.
     pub fn new(bits: BitWidth, granularity: Granularity) -> Self {
-        SymmetricQuantizer { bits, granularity }
+        SymmetricQuantizer {
+            bits,
+            granularity,
+            scaling: Scaling::MaxAbs,
+        }
+    }
+
+    /// The same quantizer choosing its scales by `scaling`.
+    ///
+    /// ```
+    /// use ser_quant::{BitWidth, Granularity, Scaling, SymmetricQuantizer};
+    ///
+    /// // Many small weights and one outlier: max-abs spends the range on the outlier and
+    /// // rounds the rest to 0; min-MSE clips the outlier instead.
+    /// let mut w: Vec<f32> = (0..200).map(|i| ((i % 21) as f32 - 10.0) / 100.0).collect();
+    /// w.push(0.5);
+    /// let err = |s: Scaling| -> f32 {
+    ///     let q = SymmetricQuantizer::new(BitWidth::new(3).unwrap(), Granularity::PerTensor).with_scaling(s);
+    ///     let t = q.quantize(&w, 1, w.len()).unwrap();
+    ///     w.iter().zip(t.dequantize()).map(|(a, b)| (a - b) * (a - b)).sum()
+    /// };
+    /// assert!(err(Scaling::MinMse) < err(Scaling::MaxAbs));
+    /// ```
+    pub fn with_scaling(self, scaling: Scaling) -> Self {
+        SymmetricQuantizer { scaling, ..self }
     }
 
     /// The width.
@@ -110,7 +150,7 @@ impl SymmetricQuantizer {
         let mut scales = Vec::with_capacity(groups.len());
         let mut codes = Vec::with_capacity(weights.len());
         for group in groups {
-            let (scale, group_codes) = quantize_group(group, self.bits);
+            let (scale, group_codes) = quantize_group(group, self.bits, self.scaling);
             scales.push(scale);
             codes.extend(group_codes);
         }
@@ -127,7 +167,7 @@ impl SymmetricQuantizer {
 }
 
 /// Scale and codes of one group of finite weights.
-fn quantize_group(w: &[f32], bits: BitWidth) -> (f32, Vec<i8>) {
+fn quantize_group(w: &[f32], bits: BitWidth, scaling: Scaling) -> (f32, Vec<i8>) {
     if bits.get() == 1 {
         let mean_abs = if w.is_empty() {
             0.0
@@ -144,14 +184,94 @@ fn quantize_group(w: &[f32], bits: BitWidth) -> (f32, Vec<i8>) {
     if max_abs == 0.0 {
         return (0.0, vec![0; w.len()]);
     }
-    let scale = max_abs / f32::from(qmax);
     let q = f32::from(qmax);
-    (
-        scale,
-        w.iter()
-            .map(|&v| round_half_even((v / scale).clamp(-q, q)) as i8)
-            .collect(),
-    )
+    let scale = match scaling {
+        Scaling::MaxAbs => max_abs / q,
+        Scaling::MinMse => min_mse_scale(w, max_abs, q),
+    };
+    (scale, w.iter().map(|&v| code(v, scale, q)).collect())
+}
+
+fn code(v: f32, scale: f32, q: f32) -> i8 {
+    round_half_even((v / scale).clamp(-q, q)) as i8
+}
+
+/// [`Scaling::MinMse`]'s scale: the grid, then alternating least-squares refinement.
+///
+/// With the magnitudes sorted once and their prefix sums, the error of a scale is a sum over
+/// the code levels `c = 0..=qmax` of `S2 - 2 c s S1 + c^2 s^2 N` (the count, sum and sum of
+/// squares of the magnitudes that round to `c`), so each candidate costs `qmax` binary
+/// searches (or one walk, when that is shorter) rather than a pass over the weights. (A magnitude exactly halfway between two
+/// levels is as far from both, so how ties round does not change the error.)
+fn min_mse_scale(w: &[f32], max_abs: f32, q: f32) -> f32 {
+    const GRID: u16 = 100; // ratios 1.00 down to 0.01
+    const REFINE: usize = 10;
+    let mut mags: Vec<f64> = w.iter().map(|v| f64::from(v.abs())).collect();
+    mags.sort_unstable_by(f64::total_cmp);
+    let (mut p1, mut p2) = (vec![0.0f64], vec![0.0f64]);
+    for &m in &mags {
+        p1.push(p1[p1.len() - 1] + m);
+        p2.push(p2[p2.len() - 1] + m * m);
+    }
+    let levels = q as usize;
+    // Many levels over few weights (a row of a per-channel layer at 8 bits): one walk over
+    // the magnitudes beats a binary search per level.
+    let walk = levels * (usize::BITS - mags.len().leading_zeros()) as usize > mags.len();
+    // (squared error, sum of c |w|, sum of c^2) at `scale`.
+    let stats = |scale: f32| -> (f64, f64, f64) {
+        let s = f64::from(scale);
+        let (mut err, mut num, mut den) = (0.0, 0.0, 0.0);
+        let mut start = 0;
+        for c in 0..=levels {
+            let cf = c as f64;
+            let end = if c == levels {
+                mags.len()
+            } else if walk {
+                let bound = (cf + 0.5) * s;
+                let mut end = start;
+                while end < mags.len() && mags[end] < bound {
+                    end += 1;
+                }
+                end
+            } else {
+                start + mags[start..].partition_point(|&m| m < (cf + 0.5) * s)
+            };
+            let (n, s1, s2) = (
+                (end - start) as f64,
+                p1[end] - p1[start],
+                p2[end] - p2[start],
+            );
+            err += s2 - 2.0 * cf * s * s1 + cf * cf * s * s * n;
+            num += cf * s1;
+            den += cf * cf * n;
+            start = end;
+        }
+        (err.max(0.0), num, den)
+    };
+    let mut best = (stats(max_abs / q), max_abs / q);
+    for i in 1..GRID {
+        let scale = max_abs * (1.0 - f32::from(i) / 100.0) / q;
+        let st = stats(scale);
+        if st.0 < best.0.0 {
+            best = (st, scale);
+        }
+    }
+    for _ in 0..REFINE {
+        let (_, num, den) = best.0;
+        if den == 0.0 {
+            break;
+        }
+        let scale = (num / den) as f32;
+        if !(scale > 0.0 && scale.is_finite()) {
+            break;
+        }
+        let st = stats(scale);
+        if st.0 >= best.0.0 {
+            break;
+        }
+        best = (st, scale);
+    }
+    best.1
 }
 
 /// Rounds to the nearest integer, ties to even, for `|x| <= 2^23` (here at most 127), in core

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use proptest::prelude::*;
 
-use crate::{BitWidth, Granularity, Precision, QuantError, SymmetricQuantizer};
+use crate::{BitWidth, Granularity, Precision, QuantError, Scaling, SymmetricQuantizer};
 
 fn weights() -> impl Strategy<Value = Vec<f32>> {
     prop::collection::vec(-10.0f32..10.0, 0..200)
@@ -89,6 +89,70 @@ proptest! {
             prop_assert_eq!(&pc.codes[r * cols..(r + 1) * cols], &row.codes[..]);
             prop_assert_eq!(pc.scales[r], row.scales[0]);
         }
+    }
+}
+
+fn squared_error(w: &[f32], t: &crate::QuantizedTensor) -> f64 {
+    w.iter()
+        .zip(t.dequantize())
+        .map(|(a, b)| (f64::from(*a) - f64::from(b)).powi(2))
+        .sum()
+}
+
+proptest! {
+    #[test]
+    fn min_mse_scales_never_do_worse_than_max_abs(
+        w in weights(), bits in width(), per_channel in any::<bool>(), rows in 1usize..4,
+    ) {
+        let cols = w.len() / rows;
+        let w = &w[..rows * cols];
+        let g = if per_channel { Granularity::PerChannel } else { Granularity::PerTensor };
+        let plain = SymmetricQuantizer::new(bits, g).quantize(w, rows, cols).unwrap();
+        let mse = SymmetricQuantizer::new(bits, g)
+            .with_scaling(Scaling::MinMse)
+            .quantize(w, rows, cols)
+            .unwrap();
+        let q = bits.qmax();
+        prop_assert!(mse.codes.iter().all(|c| (-q..=q).contains(c)));
+        prop_assert!(mse.scales.iter().all(|s| s.is_finite() && *s >= 0.0));
+        let (e_plain, e_mse) = (squared_error(w, &plain), squared_error(w, &mse));
+        prop_assert!(e_mse <= e_plain * (1.0 + 1e-6) + 1e-12, "{} > {}", e_mse, e_plain);
+        if bits.get() == 1 {
+            // mean|w| is already the optimal scale of sign codes: nothing changes.
+            prop_assert_eq!(&mse, &plain);
+        }
+    }
+}
+
+#[test]
+fn min_mse_clips_an_outlier_and_is_locally_optimal() {
+    // 999 small weights and one outlier: at 2 bits max-abs rounds every small weight to 0.
+    let mut w: Vec<f32> = (0..999).map(|i| ((i % 21) as f32 - 10.0) / 100.0).collect();
+    w.push(1.0);
+    let bits = BitWidth::new(2).unwrap();
+    let quant = |s: Scaling| {
+        SymmetricQuantizer::new(bits, Granularity::PerTensor)
+            .with_scaling(s)
+            .quantize(&w, 1, w.len())
+            .unwrap()
+    };
+    let (plain, mse) = (quant(Scaling::MaxAbs), quant(Scaling::MinMse));
+    assert_eq!(plain.codes.iter().filter(|&&c| c != 0).count(), 1);
+    assert!(mse.scales[0] < 0.25, "scale {}", mse.scales[0]);
+    let e = squared_error(&w, &mse);
+    assert!(e < 0.5 * squared_error(&w, &plain));
+    // No nearby scale does better by more than rounding (the refinement converged).
+    for k in [0.98f32, 0.99, 1.01, 1.02] {
+        let mut t = mse.clone();
+        t.scales[0] *= k;
+        t.codes = w
+            .iter()
+            .map(|v| (v / t.scales[0]).clamp(-1.0, 1.0).round_ties_even() as i8)
+            .collect();
+        assert!(
+            squared_error(&w, &t) >= e * (1.0 - 1e-9),
+            "scale x{k} is better"
+        );
     }
 }
 
@@ -256,7 +320,7 @@ mod packed_layer {
 
     use crate::{
         Bias, BiasMode, BitWidth, Granularity, Kernel, PackedMlp, Precision, QuantError,
-        QuantOptions, QuantizedLayer, Scratch, SymmetricQuantizer,
+        QuantOptions, QuantizedLayer, Scaling, Scratch, SymmetricQuantizer,
     };
 
     /// Deterministic pseudo-random values in [-1, 1].
@@ -328,12 +392,14 @@ mod packed_layer {
             b in 1u8..=8,
             per_channel in any::<bool>(),
             full_bias in any::<bool>(),
+            min_mse in any::<bool>(),
             seed in any::<u32>(),
         ) {
             let bits = BitWidth::new(b).unwrap();
             let options = QuantOptions {
                 granularity: if per_channel { Granularity::PerChannel } else { Granularity::PerTensor },
                 bias: if full_bias { BiasMode::Full } else { BiasMode::LayerWidth },
+                scaling: if min_mse { Scaling::MinMse } else { Scaling::MaxAbs },
             };
             let w = values(outputs * inputs, seed, 1);
             let bias = values(outputs, seed, 2);
@@ -341,7 +407,10 @@ mod packed_layer {
             let layer = QuantizedLayer::quantize(&w, &bias, outputs, inputs, Precision::Bits(bits), options).unwrap();
             prop_assert_eq!(layer.kernel(), Some(Kernel::default_for(bits, outputs)));
             // The layer holds what the quantizer gives, and the biases as the option says.
-            let t = SymmetricQuantizer::new(bits, options.granularity).quantize(&w, outputs, inputs).unwrap();
+            let t = SymmetricQuantizer::new(bits, options.granularity)
+                .with_scaling(options.scaling)
+                .quantize(&w, outputs, inputs)
+                .unwrap();
             prop_assert_eq!(layer.dequantize().unwrap().0, t.dequantize());
             match layer.bias() {
                 Bias::Full(v) => prop_assert!(full_bias && v == &bias),

@@ -40,13 +40,16 @@
 //! (quantization-aware fine-tuning, straight-through estimator), so accuracy lost in
 //! quantization can come back.
 //!
-//! Still to come (issue 5): the reports and `ser run`.
+//! [`run_seed`] runs the whole method for one seed (split, baseline, fixed sweep, search,
+//! fine-tuning, test metrics of the packed models); [`markdown`] and [`svg`] report over seeds.
 
 use ser_importance::{
     HessianTrace, ImportanceConfig, LayerImportance, Order, Scorer, Sensitivity, importance,
     mlp_layer_stats, rank,
 };
-use ser_mlp::{Labelled, Mlp, TrainConfig, accuracy_percent, fine_tune};
+use std::collections::HashMap;
+
+use ser_mlp::{Dense, Labelled, Mlp, TrainConfig, accuracy_percent, fine_tune};
 use ser_quant::{BitWidth, Precision, QuantOptions};
 
 /// What can go wrong searching.
@@ -236,14 +239,67 @@ pub fn average_bits(mlp: &Mlp, precisions: &[Precision]) -> f64 {
 }
 
 /// The poster's adaptive search on `validation` rows (standardised, as the network takes them).
-pub fn adaptive_search(
-    mlp: &Mlp,
-    validation: Labelled<'_>,
+pub fn adaptive_search<'a>(
+    mlp: &'a Mlp,
+    validation: Labelled<'a>,
+    config: &SearchConfig,
+) -> Result<SearchResult> {
+    adaptive_search_pooled(mlp, validation, &[], config)
+}
+
+/// A network and rows it was not trained on (standardised as it takes them): one member of a
+/// pooled validation ([`adaptive_search_pooled`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Member<'a> {
+    /// The network, of the same layer shapes as the one searched.
+    pub mlp: &'a Mlp,
+    /// Its held-out rows.
+    pub rows: Labelled<'a>,
+}
+
+/// The adaptive search with a steadier accuracy signal: every trial's widths are applied to
+/// `mlp` and to each of `others` (say, the same recipe trained on other folds), and the
+/// accuracy the margins are checked against is pooled over all their held-out rows (rows
+/// predicted right over all rows). With one validation set of ~50 rows one row moves the
+/// accuracy 2 points, more than the default margins; k folds of a training set make every
+/// training row a validation row once.
+///
+/// The layers are scored (and so ranked and given margins) on `mlp` and `validation` alone:
+/// its widths are the ones chosen. `others` must have `mlp`'s layer shapes. With no `others`
+/// this is [`adaptive_search`].
+///
+/// ```
+/// use ndarray::Array2;
+/// use ser_mlp::{Labelled, TrainConfig, fit};
+/// use ser_search::{Member, SearchConfig, adaptive_search_pooled};
+///
+/// let x = Array2::from_shape_fn((60, 6), |(i, j)| if (i % 2 == 0) == (j % 2 == 0) { 1.0 } else { -1.0 } + (i * j % 5) as f32 * 0.05);
+/// let y: Vec<usize> = (0..60).map(|i| i % 2).collect();
+/// let (first, second) = (x.slice(ndarray::s![..30, ..]), x.slice(ndarray::s![30.., ..]));
+/// let config = |seed| TrainConfig { hidden: vec![16, 8], max_epochs: 40, seed, ..TrainConfig::default() };
+/// // Two networks, each validated on the half it did not see.
+/// let (a, _) = fit(&config(1), Labelled { x: first, y: &y[..30] }, None, 2)?;
+/// let (b, _) = fit(&config(2), Labelled { x: second, y: &y[30..] }, None, 2)?;
+/// let other = Member { mlp: &b, rows: Labelled { x: first, y: &y[..30] } };
+/// let result = adaptive_search_pooled(&a, Labelled { x: second, y: &y[30..] }, &[other], &SearchConfig::default())?;
+/// assert!(result.baseline_accuracy - result.accuracy <= 2.0);
+/// # Ok::<(), ser_search::SearchError>(())
+/// ```
+pub fn adaptive_search_pooled<'a>(
+    mlp: &'a Mlp,
+    validation: Labelled<'a>,
+    others: &[Member<'a>],
     config: &SearchConfig,
 ) -> Result<SearchResult> {
     config.validate()?;
     let n = mlp.layers().len();
-    let baseline = accuracy_percent(mlp, &validation)?;
+    let mut members = vec![Member {
+        mlp,
+        rows: validation,
+    }];
+    members.extend_from_slice(others);
+    let mut pool = Pool::new(members, config.quant)?;
+    let baseline = pool.accuracy(&vec![Precision::Full; n])?;
     let terms = importance(&mlp_layer_stats(mlp), &config.importance)?;
     let scores: Vec<f64> = match &config.score {
         LayerScore::Poster => terms.iter().map(|s| s.importance).collect(),
@@ -261,7 +317,7 @@ pub fn adaptive_search(
         let mut try_width = |b: BitWidth, precisions: &[Precision]| -> Result<bool> {
             let mut p = precisions.to_vec();
             p[layer] = Precision::Bits(b);
-            let acc = quantized_accuracy(mlp, &p, config.quant, validation)?;
+            let acc = pool.accuracy(&p)?;
             let passed = baseline - acc <= margins[layer];
             trials.push(Trial {
                 layer,
@@ -305,7 +361,7 @@ pub fn adaptive_search(
         };
         precisions[layer] = chosen.unwrap_or(Precision::Full);
     }
-    let acc = quantized_accuracy(mlp, &precisions, config.quant, validation)?;
+    let acc = pool.accuracy(&precisions)?;
     Ok(SearchResult {
         average_bits: average_bits(mlp, &precisions),
         precisions,
@@ -317,6 +373,70 @@ pub fn adaptive_search(
         order,
         trials,
     })
+}
+
+/// Pooled accuracy of the members at given widths; each member's dequantized layer at each
+/// width is computed once.
+struct Pool<'a> {
+    members: Vec<Member<'a>>,
+    quant: QuantOptions,
+    cache: Vec<HashMap<(usize, Precision), Dense>>,
+}
+
+impl<'a> Pool<'a> {
+    fn new(members: Vec<Member<'a>>, quant: QuantOptions) -> Result<Self> {
+        let shapes = |m: &Mlp| -> Vec<(usize, usize)> {
+            m.layers().iter().map(|l| l.weights.dim()).collect()
+        };
+        let first = shapes(members[0].mlp);
+        for (i, m) in members.iter().enumerate() {
+            if shapes(m.mlp) != first {
+                return Err(SearchError::Config(format!(
+                    "pooled network {i} has layers {:?}, the searched one {first:?}",
+                    shapes(m.mlp)
+                )));
+            }
+            // Checks the rows' width, labels and that there are any.
+            accuracy_percent(m.mlp, &m.rows)?;
+        }
+        Ok(Pool {
+            cache: vec![HashMap::new(); members.len()],
+            members,
+            quant,
+        })
+    }
+
+    fn accuracy(&mut self, precisions: &[Precision]) -> Result<f64> {
+        let (mut correct, mut rows) = (0usize, 0usize);
+        for (m, cache) in self.members.iter().zip(&mut self.cache) {
+            let layers = m
+                .mlp
+                .layers()
+                .iter()
+                .zip(precisions)
+                .enumerate()
+                .map(|(i, (layer, &p))| {
+                    if p == Precision::Full {
+                        return Ok(layer.clone());
+                    }
+                    if let Some(d) = cache.get(&(i, p)) {
+                        return Ok(d.clone());
+                    }
+                    let d = layer.fake_quantized(p, self.quant)?;
+                    cache.insert((i, p), d.clone());
+                    Ok(d)
+                })
+                .collect::<Result<Vec<Dense>>>()?;
+            let predicted = Mlp::from_layers(layers, m.mlp.dropout())?.predict(m.rows.x)?;
+            correct += predicted
+                .iter()
+                .zip(m.rows.y)
+                .filter(|(p, y)| p == y)
+                .count();
+            rows += m.rows.y.len();
+        }
+        Ok(100.0 * correct as f64 / rows as f64)
+    }
 }
 
 /// Validation (or test) accuracy, percent, with every layer at each of `widths`.

@@ -9,13 +9,15 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use ser_features::FeatureConfig;
 use ser_mlp::{
-    Dataset, Labelled, Model, TrainConfig, classification_metrics, stratified_split, train_model,
+    Dataset, Labelled, Model, TrainConfig, classification_metrics, stratified_kfold,
+    stratified_split, train_model,
 };
 use ser_quant::{BitWidth, PackedModel, Precision, Scratch};
 use serde::Serialize;
 
 use crate::{
-    FinetuneConfig, Result, SearchConfig, SearchError, adaptive_search, finetune_quantized,
+    FinetuneConfig, Member, Result, SearchConfig, SearchError, adaptive_search_pooled,
+    finetune_quantized,
 };
 
 /// How the test rows are chosen.
@@ -42,6 +44,12 @@ pub struct RunConfig {
     pub split: SplitKind,
     /// Test share of the rows (random) or of the speakers (speaker). Default 0.1.
     pub test_fraction: f64,
+    /// `k` for a cross-validated search (0: off, the poster's single validation split).
+    /// With `k >= 2` the non-test rows are dealt into `k` stratified folds, the baseline recipe
+    /// is trained once per fold on the other folds, and the search pools the accuracy of the
+    /// model it quantizes (on its validation rows) and of the `k` fold models (each on its
+    /// fold): [`crate::adaptive_search_pooled`]. Costs `k` more trainings per seed.
+    pub validation_folds: usize,
 }
 
 impl Default for RunConfig {
@@ -52,6 +60,7 @@ impl Default for RunConfig {
             finetune: None,
             split: SplitKind::Random,
             test_fraction: 0.1,
+            validation_folds: 0,
         }
     }
 }
@@ -92,12 +101,17 @@ pub struct SeedRun {
     pub importance: Vec<f64>,
     /// The order the search decided the layers in.
     pub search_order: Vec<usize>,
-    /// Seconds the adaptive search took.
+    /// Seconds the adaptive search took (scoring, every trial, the choice).
     pub search_seconds: f64,
+    /// Seconds spent training the fold models of a cross-validated search (0 without).
+    pub folds_seconds: f64,
     /// Epochs the baseline trained.
     pub epochs: usize,
     /// Rows trained on, validated on, tested on.
     pub rows: [usize; 3],
+    /// Rows the search's accuracy was pooled over (the validation rows, plus every non-test
+    /// row once with cross-validated search).
+    pub search_rows: usize,
 }
 
 /// Test metrics of a packed model: WA and UA in percent.
@@ -225,8 +239,19 @@ pub fn run_seed(
         y: &yv,
     };
     let start = Instant::now();
-    let search = adaptive_search(&model.mlp, validation, &config.search)?;
+    let folds = fold_members(data, &train_rows, &train_config, features, config)?;
+    let folds_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let members: Vec<Member<'_>> = folds
+        .iter()
+        .map(|(m, x, y)| Member {
+            mlp: &m.mlp,
+            rows: Labelled { x: x.view(), y },
+        })
+        .collect();
+    let search = adaptive_search_pooled(&model.mlp, validation, &members, &config.search)?;
     let search_seconds = start.elapsed().as_secs_f64();
+    let search_rows = yv.len() + folds.iter().map(|f| f.2.len()).sum::<usize>();
     let adaptive = packed(&search.precisions, model)?;
     let adaptive_finetuned = match &config.finetune {
         None => None,
@@ -264,11 +289,58 @@ pub fn run_seed(
         importance: search.scores,
         search_order: search.order,
         search_seconds,
+        folds_seconds,
         epochs: trained.history.epochs.len(),
         rows: [
             trained.train_rows.len(),
             trained.validation_rows.len(),
             test_rows.len(),
         ],
+        search_rows,
     })
+}
+
+/// A fold model with its held-out rows (standardised as it takes them) and their labels.
+type Fold = (Model, Array2<f32>, Vec<usize>);
+
+/// The fold models of a cross-validated search, each with its fold's rows standardised as it
+/// takes them (none when `config.validation_folds` is 0).
+fn fold_members(
+    data: &Dataset,
+    train_rows: &[usize],
+    train_config: &TrainConfig,
+    features: &FeatureConfig,
+    config: &RunConfig,
+) -> Result<Vec<Fold>> {
+    let k = config.validation_folds;
+    if k == 0 {
+        return Ok(Vec::new());
+    }
+    if k == 1 {
+        return Err(SearchError::Config(
+            "validation folds must be 0 (off) or at least 2".into(),
+        ));
+    }
+    let labels: Vec<usize> = train_rows.iter().map(|&r| data.labels[r]).collect();
+    stratified_kfold(&labels, k, train_config.seed ^ 0xF01D)?
+        .into_iter()
+        .enumerate()
+        .map(|(f, split)| {
+            let rows = |inner: &[usize]| inner.iter().map(|&i| train_rows[i]).collect::<Vec<_>>();
+            let fold_config = TrainConfig {
+                seed: train_config.seed ^ ((f as u64 + 1) << 32),
+                ..train_config.clone()
+            };
+            let trained = train_model(
+                data,
+                &rows(&split.train),
+                &fold_config,
+                features,
+                &mut |_| {},
+            )?;
+            let held_out = data.subset(&rows(&split.test));
+            let x = trained.model.standardizer.transform(held_out.x.view())?;
+            Ok((trained.model, x, held_out.labels))
+        })
+        .collect()
 }

@@ -74,6 +74,10 @@ pub struct Summary {
     pub adaptive_finetuned: Option<EvaluatedSummary>,
     /// Seconds per adaptive search.
     pub search_seconds: Stat,
+    /// Test WA of the adaptive model minus the baseline's, seed by seed (points).
+    pub adaptive_vs_baseline: Stat,
+    /// The same for the fine-tuned adaptive model, when every seed ran it.
+    pub finetuned_vs_baseline: Option<Stat>,
 }
 
 /// Summarises the runs (at least one).
@@ -95,6 +99,27 @@ pub fn summarize(runs: &[SeedRun]) -> Summary {
             .filter(|f| !f.is_empty())
             .map(|f| EvaluatedSummary::of(&f)),
         search_seconds: Stat::of(&runs.iter().map(|r| r.search_seconds).collect::<Vec<_>>()),
+        adaptive_vs_baseline: paired(runs, |r| Some(&r.adaptive)).unwrap_or(Stat {
+            mean: f64::NAN,
+            std: f64::NAN,
+        }),
+        finetuned_vs_baseline: paired(runs, |r| r.adaptive_finetuned.as_ref()),
+    }
+}
+
+/// Test WA of `model` minus the baseline's over seeds (None when a seed lacks the model).
+fn paired(runs: &[SeedRun], model: fn(&SeedRun) -> Option<&Evaluated>) -> Option<Stat> {
+    let d: Option<Vec<f64>> = runs
+        .iter()
+        .map(|r| model(r).map(|m| m.accuracy - r.baseline.accuracy))
+        .collect();
+    d.filter(|d| !d.is_empty()).map(|d| Stat::of(&d))
+}
+
+impl Stat {
+    /// The standard error of the mean over `n` values: `std / sqrt(n)`.
+    pub fn stderr(&self, n: usize) -> f64 {
+        self.std / (n as f64).sqrt()
     }
 }
 
@@ -185,16 +210,33 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
     if let Some(f) = &summary.adaptive_finetuned {
         row(&mut out, "adaptive + fine-tuning", f, "as adaptive");
     }
+    let n = summary.seeds;
+    let _ = writeln!(
+        out,
+        "\nPaired over seeds, test WA minus the baseline's: adaptive {:+.2} ± {:.2} points \
+         (standard error of the mean {:.2}){}.",
+        summary.adaptive_vs_baseline.mean,
+        summary.adaptive_vs_baseline.std,
+        summary.adaptive_vs_baseline.stderr(n),
+        summary
+            .finetuned_vs_baseline
+            .map_or(String::new(), |f| format!(
+                "; fine-tuned {:+.2} ± {:.2} (standard error {:.2})",
+                f.mean,
+                f.std,
+                f.stderr(n)
+            ))
+    );
     let _ = writeln!(out, "\n## Per seed\n");
     let _ = writeln!(
         out,
-        "| seed | baseline WA % | adaptive WA % | widths per layer | average bits | search order | score per layer | validation WA % (baseline / adaptive) | search s |"
+        "| seed | baseline WA % | adaptive WA % | widths per layer | average bits | search order | score per layer | search WA % (baseline / adaptive) | search rows | search s |"
     );
-    let _ = writeln!(out, "|---:|---:|---:|---|---:|---|---|---|---:|");
+    let _ = writeln!(out, "|---:|---:|---:|---|---:|---|---|---|---:|---:|");
     for r in runs {
         let _ = writeln!(
             out,
-            "| {} | {:.2} | {:.2} | {} | {:.3} | {} | {} | {:.2} / {:.2} | {:.3} |",
+            "| {} | {:.2} | {:.2} | {} | {:.3} | {} | {} | {:.2} / {:.2} | {} | {:.3} |",
             r.seed,
             r.baseline.accuracy,
             r.adaptive.accuracy,
@@ -212,6 +254,7 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
                 .join(", "),
             r.validation_accuracy[0],
             r.validation_accuracy[1],
+            r.search_rows,
             r.search_seconds
         );
     }
@@ -227,8 +270,8 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
         out,
         "\nLayers are numbered from the input (0). The search ranks them by {how} and decides \
          the most important first (unless told otherwise), each within `T_margin - beta * score` \
-         of the baseline; accuracy during the search is measured on the validation rows, never \
-         the test rows.\n"
+         of the baseline; accuracy during the search is measured on the validation rows (with \
+         `--folds K`, pooled with K fold models' held-out rows), never the test rows.\n"
     );
     let _ = writeln!(out, "## Command\n\n```sh\n{}\n```", meta.command);
     out

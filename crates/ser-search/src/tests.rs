@@ -307,3 +307,56 @@ fn other_scores_rank_and_set_margins_in_unit_range() {
         assert!(r.baseline_accuracy - r.accuracy <= 2.0);
     }
 }
+
+#[test]
+fn pooled_search_counts_every_members_rows() {
+    let (a, x, y) = trained();
+    let (b, _, _) = trained_with(3.0);
+    let (first, second) = (
+        Labelled {
+            x: x.slice(ndarray::s![..50, ..]),
+            y: &y[..50],
+        },
+        Labelled {
+            x: x.slice(ndarray::s![50.., ..]),
+            y: &y[50..],
+        },
+    );
+    let other = Member {
+        mlp: &b,
+        rows: second,
+    };
+    let config = SearchConfig::default();
+    let r = adaptive_search_pooled(&a, first, &[other], &config).unwrap();
+    // Correct rows over all rows of both members, at full precision and at the chosen widths.
+    let pooled = |p: &[Precision]| {
+        let q = QuantOptions::default();
+        let (ra, rb) = (
+            quantized_accuracy(&a, p, q, first).unwrap(),
+            quantized_accuracy(&b, p, q, second).unwrap(),
+        );
+        (ra * 50.0 + rb * 70.0) / 120.0
+    };
+    assert!((r.baseline_accuracy - pooled(&[Precision::Full; 3])).abs() < 1e-9);
+    assert!((r.accuracy - pooled(&r.precisions)).abs() < 1e-9);
+    // Scores and order are the searched network's own.
+    let alone = adaptive_search(&a, first, &config).unwrap();
+    assert_eq!((&r.scores, &r.order), (&alone.scores, &alone.order));
+    // Every trial is judged on the pooled accuracy.
+    for t in &r.trials {
+        assert_eq!(
+            t.passed,
+            r.baseline_accuracy - t.accuracy <= r.margins[t.layer]
+        );
+    }
+    // A member of another shape is refused, naming the shapes.
+    let narrow = Mlp::new(12, &[8, 16], 3, 0.0, 1).unwrap();
+    let bad = Member {
+        mlp: &narrow,
+        rows: second,
+    };
+    let err = adaptive_search_pooled(&a, first, &[bad], &config)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("pooled network 1"), "{err}");
+}
