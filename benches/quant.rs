@@ -10,6 +10,9 @@
 //!   (`ser_mlp::Mlp::logits`, and `f32-rows`: our row kernel) against packed models at every
 //!   fixed width and one mixed.
 //!
+//! - `quantize/<scaling>-<granularity>`: choosing the scales and codes of the 256x512 layer at
+//!   2 and 8 bits, max-abs against least-squared-error scales, per tensor and per channel.
+//!
 //! Weights and inputs are seeded synthetic values; the arithmetic does not depend on them.
 
 use std::hint::black_box;
@@ -19,8 +22,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ser_adaptive::mlp::Mlp;
 use ser_adaptive::ndarray::{Array1, Array2};
 use ser_adaptive::quant::{
-    BitPlanes, BitWidth, DenseStream, Kernel, PackedMlp, Packing, Precision, QuantOptions,
-    QuantizedLayer, RowAligned, Scratch, SymmetricQuantizer,
+    BitPlanes, BitWidth, DenseStream, Granularity, Kernel, PackedMlp, Packing, Precision,
+    QuantOptions, QuantizedLayer, RowAligned, Scaling, Scratch, SymmetricQuantizer,
 };
 
 const SHAPES: [(usize, usize); 4] = [(180, 256), (256, 512), (512, 64), (64, 7)];
@@ -164,5 +167,34 @@ fn utterance(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, utterance, matvec, packings);
+fn quantize(c: &mut Criterion) {
+    let mut g = short(c, "quantize");
+    let (inputs, outputs) = (256, 512);
+    // Roughly bell-shaped weights (a sum of three uniforms), as trained layers have.
+    let w: Vec<f32> = values(inputs * outputs, 1)
+        .iter()
+        .zip(values(inputs * outputs, 2))
+        .zip(values(inputs * outputs, 3))
+        .map(|((a, b), c)| (a + b + c) / 3.0)
+        .collect();
+    g.throughput(Throughput::Elements((inputs * outputs) as u64));
+    for bits in [2u8, 8] {
+        let width = BitWidth::ALL[usize::from(bits) - 1];
+        for (scaling, s_name) in [(Scaling::MaxAbs, "max-abs"), (Scaling::MinMse, "mse")] {
+            for (granularity, g_name) in [
+                (Granularity::PerTensor, "per-tensor"),
+                (Granularity::PerChannel, "per-channel"),
+            ] {
+                let q = SymmetricQuantizer::new(width, granularity).with_scaling(scaling);
+                g.bench_function(
+                    BenchmarkId::new(format!("{s_name}-{g_name}"), format!("{bits}-bit")),
+                    |b| b.iter(|| q.quantize(black_box(&w), outputs, inputs)),
+                );
+            }
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, utterance, matvec, packings, quantize);
 criterion_main!(benches);

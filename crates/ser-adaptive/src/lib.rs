@@ -8,9 +8,9 @@
 //! |---|---|---|
 //! | [`features`] | `ser-features` | decoding, librosa-exact MFCC / chroma / mel, corpora |
 //! | [`mlp`] | `ser-mlp` | the baseline MLP, training, evaluation, model files |
-//! | [`quant`] | `ser-quant` | quantizers, bit packings, packed inference and packed model files (`no_std`) |
-//! | [`importance`] | `ser-importance` | layer importance (the poster's Np/Nv score, entropy term) and ranking |
-//! | [`search`] | `ser-search` | the adaptive bit-width search, fixed-width sweep, Pareto front (reports being built) |
+//! | [`quant`] | `ser-quant` | quantizers (max-abs or least-squared-error scales), bit packings, packed inference and packed model files (`no_std`) |
+//! | [`importance`] | `ser-importance` | layer importance (the poster's Np/Nv score, entropy term), a Hessian-trace estimate, measured sensitivity, ranking |
+//! | [`search`] | `ser-search` | the adaptive bit-width search (optionally cross-validated), fixed-width sweep, fine-tuning, Pareto front, whole runs and their reports |
 //!
 //! | cargo feature | default | what it adds |
 //! |---|---|---|

@@ -167,7 +167,7 @@ fn quant_args(c: Command) -> Command {
 fn run_args(command: Command) -> Command {
     command
         .arg(Arg::new("seeds").long("seeds").value_name("A..B|LIST").help("Seeds: an inclusive range (0..9 is ten seeds) or a list (default 0..9; demo 0..4)"))
-        .arg(Arg::new("split").long("split").value_parser(["random", "speaker"]).default_value("random").help("Test rows: stratified random 10 %, or 10 % of the speakers"))
+        .arg(Arg::new("split").long("split").value_parser(["random", "speaker", "loso"]).default_value("random").help("Test rows: stratified random 10 %, 10 % of the speakers, or leave one speaker out (seed s holds out the s-th speaker: seeds 0..N-1 are the N folds)"))
         .arg(Arg::new("alpha").long("alpha").allow_negative_numbers(true).value_name("A").value_parser(value_parser!(f64)).help("Importance weight of Np against Nv, in [0, 1] (default 0.5)"))
         .arg(Arg::new("beta").long("beta").allow_negative_numbers(true).value_name("B").value_parser(value_parser!(f64)).help("Margin tightening per unit of importance, points (default 1)"))
         .arg(Arg::new("margin").long("margin").allow_negative_numbers(true).value_name("T").value_parser(value_parser!(f64)).help("Allowed validation accuracy drop, points (default 2)"))
@@ -175,6 +175,8 @@ fn run_args(command: Command) -> Command {
         .arg(Arg::new("scorer").long("scorer").value_parser(["poster", "hessian", "sensitivity"]).default_value("poster").help("What ranks the layers and sets their margins: the poster's importance, a Hessian-trace estimate, or measured 1-bit sensitivity"))
         .arg(Arg::new("search").long("search").value_parser(["linear", "binary"]).default_value("linear").help("Try every width, or bisect them"))
         .arg(Arg::new("folds").long("folds").value_name("K").value_parser(value_parser!(usize)).default_value("0").help("Cross-validated search: pool its accuracy over K fold models as well (0: the poster's one validation split)"))
+        .arg(Arg::new("finetune-epochs").long("finetune-epochs").value_name("N").value_parser(value_parser!(usize)).requires("finetune").help("Most fine-tuning epochs (default 30)"))
+        .arg(Arg::new("finetune-lr").long("finetune-lr").value_name("LR").value_parser(value_parser!(f32)).requires("finetune").help("Fine-tuning learning rate (default 1e-4, a tenth of training's)"))
         .arg(Arg::new("finetune").long("finetune").action(ArgAction::SetTrue).help("Quantization-aware fine-tuning of the adaptive model"))
         .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads (default: all cores)"))
         .arg(Arg::new("cache").long("cache").value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).help("Feature cache folder (default: $SER_CACHE_DIR, else ~/.cache/ser-adaptive/features)"))

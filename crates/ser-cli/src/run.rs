@@ -92,12 +92,36 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
             "--folds must be 0 (the poster's single validation split) or at least 2".into(),
         ));
     }
+    if let Some(lr) = m.get_one::<f32>("finetune-lr")
+        && !(lr.is_finite() && *lr > 0.0)
+    {
+        return Err(CliError(format!(
+            "--finetune-lr must be a finite number > 0, got {lr}"
+        )));
+    }
+    if m.get_one::<usize>("finetune-epochs") == Some(&0) {
+        return Err(CliError("--finetune-epochs must be at least 1".into()));
+    }
     Ok(RunConfig {
         search,
         validation_folds,
-        finetune: m.get_flag("finetune").then(FinetuneConfig::default),
+        finetune: m.get_flag("finetune").then(|| {
+            let d = FinetuneConfig::default();
+            FinetuneConfig {
+                max_epochs: m
+                    .get_one::<usize>("finetune-epochs")
+                    .copied()
+                    .unwrap_or(d.max_epochs),
+                learning_rate: m
+                    .get_one::<f32>("finetune-lr")
+                    .copied()
+                    .unwrap_or(d.learning_rate),
+                ..d
+            }
+        }),
         split: match m.get_one::<String>("split").map(String::as_str) {
             Some("speaker") => SplitKind::Speaker,
+            Some("loso") => SplitKind::LeaveOneSpeakerOut,
             _ => SplitKind::Random,
         },
         ..RunConfig::default()
@@ -225,7 +249,11 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
         "params": meta.params,
         "config": {
             "seeds": seeds,
-            "split": format!("{:?}", config.split).to_lowercase(),
+            "split": match config.split {
+                SplitKind::Random => "random",
+                SplitKind::Speaker => "speaker",
+                SplitKind::LeaveOneSpeakerOut => "loso",
+            },
             "test_fraction": config.test_fraction,
             "alpha": config.search.importance.alpha,
             "beta": config.search.beta,
@@ -233,7 +261,11 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
             "order": format!("{:?}", config.search.order),
             "search": format!("{:?}", config.search.strategy).to_lowercase(),
             "scorer": config.search.score.name(),
-            "finetune": config.finetune.is_some(),
+            "finetune": config.finetune.as_ref().map(|f| json!({
+                "max_epochs": f.max_epochs,
+                "learning_rate": f.learning_rate,
+                "patience": f.patience,
+            })),
             "validation_folds": config.validation_folds,
             "quant": {
                 "granularity": format!("{:?}", config.search.quant.granularity),

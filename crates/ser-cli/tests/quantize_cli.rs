@@ -91,6 +91,37 @@ fn quantize_writes_packed_models_that_eval_and_predict_read() {
         "f32 / 2-bit file sizes: {ratio}"
     );
 
+    // Least-squared-error per-channel scales: the same codes' size, each layer's one f32
+    // weight scale replaced by one per output, and a file that evaluates.
+    let q2m = dir.path().join("m2mse.q");
+    let r2m = json(&ser(&[
+        "quantize",
+        "--model",
+        model_s,
+        "--bits",
+        "2",
+        "--scales",
+        "mse",
+        "--per-channel",
+        "--out",
+        q2m.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(r2m["codes_bytes"], r2["codes_bytes"]);
+    let outputs = 256.0 + 512.0 + 64.0 + 7.0;
+    assert_eq!(
+        r2m["scales_bytes"].as_f64().unwrap(),
+        r2["scales_bytes"].as_f64().unwrap() - 4.0 * 4.0 + 4.0 * outputs
+    );
+    let eval2m = json(&ser(&[
+        "eval",
+        "--model",
+        q2m.to_str().unwrap(),
+        csv_s,
+        "--json",
+    ]));
+    assert_eq!(eval2m["rows"], 210);
+
     // Mixed widths per layer, f32 kept for one.
     let mixed = dir.path().join("mixed.q");
     let r = json(&ser(&[

@@ -138,6 +138,14 @@ fn bad_run_settings_are_clear_errors() {
         (vec!["--seeds", "x"], "--seeds"),
         (vec!["--seeds", "3..1"], "--seeds"),
         (vec!["--folds", "1"], "--folds must be 0"),
+        (
+            vec!["--finetune", "--finetune-lr", "0"],
+            "--finetune-lr must be",
+        ),
+        (
+            vec!["--finetune", "--finetune-epochs", "0"],
+            "--finetune-epochs must be",
+        ),
         (vec!["--scales", "minmax"], "--scales"),
     ] {
         let mut all = vec!["demo", "--out", out_s, "--no-cache", "-q"];
@@ -193,6 +201,26 @@ fn speaker_independent_runs_hold_out_whole_speakers() {
     assert_eq!(v["runs"][0]["rows"][2], 35);
     assert_eq!(v["config"]["split"], "speaker");
     assert_eq!(v["config"]["scorer"], "hessian-trace");
+
+    // Leave one speaker out: one whole speaker per seed (which one: ser-search's tests).
+    let loso = tmp.path().join("loso");
+    let r = ser(&[
+        "demo",
+        "--out",
+        loso.to_str().unwrap(),
+        "--no-cache",
+        "--split",
+        "loso",
+        "--seeds",
+        "0,1",
+        "-q",
+    ]);
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    let v = results(&loso);
+    assert_eq!(v["config"]["split"], "loso");
+    for run in v["runs"].as_array().unwrap() {
+        assert_eq!(run["rows"][2], 35);
+    }
 }
 
 #[test]
@@ -228,6 +256,21 @@ fn a_cross_validated_search_pools_every_non_test_row() {
         rows[1] + rows[0] + rows[1]
     );
     assert!(run["folds_seconds"].as_f64().unwrap() > 0.0);
+    // The Pareto front: fewer bits always means lower search accuracy, and it ends at the
+    // best accuracy of anything tried (at most 32 bits).
+    let front: Vec<(f64, f64)> = run["pareto"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+        .collect();
+    assert!(!front.is_empty());
+    for w in front.windows(2) {
+        assert!(w[0].0 < w[1].0 && w[0].1 < w[1].1, "{front:?}");
+    }
+    let best = front.last().unwrap();
+    assert!(best.0 <= 32.0);
+    assert!(best.1 >= run["validation_accuracy"][0].as_f64().unwrap());
     assert_eq!(v["config"]["validation_folds"], 3);
     assert_eq!(v["config"]["quant"]["scaling"], "MinMse");
     assert_eq!(v["config"]["quant"]["granularity"], "PerChannel");

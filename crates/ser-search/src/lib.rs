@@ -26,6 +26,10 @@
 //! # Ok::<(), ser_search::SearchError>(())
 //! ```
 //!
+//! [`adaptive_search_pooled`] steadies the accuracy signal by pooling it over networks trained
+//! on other folds (`ser run --folds K`); [`SearchConfig::quant`] picks the quantizer (per-layer
+//! or per-channel, max-abs or least-squared-error scales).
+//!
 //! [`LayerScore`] swaps the poster's importance for a Hessian-trace estimate or measured
 //! sensitivity (each scaled to [0, 1]) to compare them.
 //!
@@ -377,14 +381,14 @@ pub fn adaptive_search_pooled<'a>(
 
 /// Pooled accuracy of the members at given widths; each member's dequantized layer at each
 /// width is computed once.
-struct Pool<'a> {
+pub(crate) struct Pool<'a> {
     members: Vec<Member<'a>>,
     quant: QuantOptions,
     cache: Vec<HashMap<(usize, Precision), Dense>>,
 }
 
 impl<'a> Pool<'a> {
-    fn new(members: Vec<Member<'a>>, quant: QuantOptions) -> Result<Self> {
+    pub(crate) fn new(members: Vec<Member<'a>>, quant: QuantOptions) -> Result<Self> {
         let shapes = |m: &Mlp| -> Vec<(usize, usize)> {
             m.layers().iter().map(|l| l.weights.dim()).collect()
         };
@@ -406,7 +410,7 @@ impl<'a> Pool<'a> {
         })
     }
 
-    fn accuracy(&mut self, precisions: &[Precision]) -> Result<f64> {
+    pub(crate) fn accuracy(&mut self, precisions: &[Precision]) -> Result<f64> {
         let (mut correct, mut rows) = (0usize, 0usize);
         for (m, cache) in self.members.iter().zip(&mut self.cache) {
             let layers = m

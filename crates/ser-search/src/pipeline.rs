@@ -16,8 +16,8 @@ use ser_quant::{BitWidth, PackedModel, Precision, Scratch};
 use serde::Serialize;
 
 use crate::{
-    FinetuneConfig, Member, Result, SearchConfig, SearchError, adaptive_search_pooled,
-    finetune_quantized,
+    FinetuneConfig, Member, Pool, Result, SearchConfig, SearchError, adaptive_search_pooled,
+    finetune_quantized, pareto_front,
 };
 
 /// How the test rows are chosen.
@@ -29,6 +29,9 @@ pub enum SplitKind {
     /// Speaker-independent: a seeded random share of the speakers (at least one) is the test
     /// set, so no test speaker is heard in training.
     Speaker,
+    /// Leave one speaker out: seed `s` tests on the `s mod n`-th speaker (sorted by name), so
+    /// seeds `0..n` are the field's leave-one-speaker-out folds, each speaker once.
+    LeaveOneSpeakerOut,
 }
 
 /// Settings of [`run_seed`].
@@ -109,6 +112,10 @@ pub struct SeedRun {
     pub epochs: usize,
     /// Rows trained on, validated on, tested on.
     pub rows: [usize; 3],
+    /// The Pareto front of (average bits, search accuracy in percent) over everything tried:
+    /// the f32 baseline, every fixed width and every trial of the search, judged on the
+    /// search's (validation) rows, sorted by bits.
+    pub pareto: Vec<[f64; 2]>,
     /// Rows the search's accuracy was pooled over (the validation rows, plus every non-test
     /// row once with cross-validated search).
     pub search_rows: usize,
@@ -147,7 +154,7 @@ fn split_rows(
             let s = stratified_split(&data.labels, fraction, seed)?;
             Ok((s.train, s.test))
         }
-        SplitKind::Speaker => {
+        SplitKind::Speaker | SplitKind::LeaveOneSpeakerOut => {
             if let Some(r) = data.speakers.iter().position(Option::is_none) {
                 return Err(SearchError::Config(format!(
                     "a speaker-independent split needs every row's speaker; {} has none",
@@ -163,10 +170,15 @@ fn split_rows(
                     "a speaker-independent split needs at least two speakers".into(),
                 ));
             }
-            speakers.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5EA4_E125));
-            let n_test =
-                ((speakers.len() as f64 * fraction).ceil() as usize).clamp(1, speakers.len() - 1);
-            let test_speakers = &speakers[..n_test];
+            let test_speakers = if kind == SplitKind::LeaveOneSpeakerOut {
+                let i = (seed % speakers.len() as u64) as usize;
+                &speakers[i..=i]
+            } else {
+                speakers.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5EA4_E125));
+                let n_test = ((speakers.len() as f64 * fraction).ceil() as usize)
+                    .clamp(1, speakers.len() - 1);
+                &speakers[..n_test]
+            };
             let (mut train, mut test) = (Vec::new(), Vec::new());
             for (i, s) in data.speakers.iter().enumerate() {
                 if s.as_deref().is_some_and(|s| test_speakers.contains(&s)) {
@@ -252,6 +264,26 @@ pub fn run_seed(
     let search = adaptive_search_pooled(&model.mlp, validation, &members, &config.search)?;
     let search_seconds = start.elapsed().as_secs_f64();
     let search_rows = yv.len() + folds.iter().map(|f| f.2.len()).sum::<usize>();
+    let pareto = {
+        let mut all = vec![Member {
+            mlp: &model.mlp,
+            rows: validation,
+        }];
+        all.extend_from_slice(&members);
+        let mut pool = Pool::new(all, quant)?;
+        let mut points = vec![(32.0, search.baseline_accuracy)];
+        for &b in &BitWidth::ALL {
+            points.push((
+                f64::from(b.get()),
+                pool.accuracy(&vec![Precision::Bits(b); n])?,
+            ));
+        }
+        points.extend(search.trials.iter().map(|t| (t.average_bits, t.accuracy)));
+        pareto_front(&points)
+            .into_iter()
+            .map(|(b, a)| [b, a])
+            .collect()
+    };
     let adaptive = packed(&search.precisions, model)?;
     let adaptive_finetuned = match &config.finetune {
         None => None,
@@ -297,6 +329,7 @@ pub fn run_seed(
             test_rows.len(),
         ],
         search_rows,
+        pareto,
     })
 }
 
@@ -343,4 +376,47 @@ fn fold_members(
             Ok((trained.model, x, held_out.labels))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 12 rows, 4 speakers of 3 rows each, 2 classes.
+    fn data() -> Dataset {
+        let labels: Vec<String> = (0..12).map(|i| format!("c{}", i % 2)).collect();
+        let speakers = (0..12).map(|i| Some(format!("s{}", i / 3))).collect();
+        Dataset::from_rows(
+            Array2::zeros((12, 1)),
+            &labels,
+            speakers,
+            (0..12).map(|i| format!("{i}.wav")).collect(),
+            vec!["f".into()],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn leave_one_speaker_out_holds_out_each_speaker_once() {
+        let d = data();
+        let held_out = |seed| {
+            let (train, test) = split_rows(&d, SplitKind::LeaveOneSpeakerOut, 0.1, seed).unwrap();
+            assert_eq!(train.len() + test.len(), 12);
+            let mut who: Vec<&str> = test
+                .iter()
+                .map(|&r| d.speakers[r].as_deref().unwrap())
+                .collect();
+            who.dedup();
+            assert!(
+                train
+                    .iter()
+                    .all(|&r| d.speakers[r].as_deref() != Some(who[0]))
+            );
+            assert_eq!((who.len(), test.len()), (1, 3));
+            who[0].to_string()
+        };
+        let folds: Vec<String> = (0..4).map(held_out).collect();
+        assert_eq!(folds, ["s0", "s1", "s2", "s3"]);
+        assert_eq!(held_out(5), "s1");
+    }
 }

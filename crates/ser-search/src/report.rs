@@ -258,6 +258,24 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
             r.search_seconds
         );
     }
+    let _ = writeln!(
+        out,
+        "\n## Pareto front\n\nPer seed, the points (average bits: search accuracy %) that no other \
+         model tried beats on both: the f32 baseline, every fixed width and every trial of the \
+         search, judged on the search's rows (validation, never test).\n"
+    );
+    for r in runs {
+        let _ = writeln!(
+            out,
+            "- seed {}: {}",
+            r.seed,
+            r.pareto
+                .iter()
+                .map(|[b, a]| format!("{b:.2}: {a:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let how = if meta.scorer == "poster" {
         "the poster's importance (`a Np + (1 - a) Nv`)".to_string()
     } else {
