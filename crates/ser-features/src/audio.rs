@@ -111,7 +111,40 @@ fn has_mpeg_count_tag(bytes: &[u8]) -> bool {
         .any(|w| w == b"Xing" || w == b"Info" || w == b"VBRI")
 }
 
+/// The channel count a WAV `fmt ` or AIFF `COMM` chunk declares, if `bytes` holds one.
+fn declared_channels(bytes: &[u8]) -> Option<usize> {
+    let (little_endian, at) = match (bytes.get(..4)?, bytes.get(8..12)?) {
+        (b"RIFF", b"WAVE") => (true, b"fmt " as &[u8]),
+        (b"FORM", b"AIFF" | b"AIFC") => (false, b"COMM" as &[u8]),
+        _ => return None,
+    };
+    let read = |b: &[u8], n: usize| -> Option<usize> {
+        let b = b.get(..n)?;
+        Some(if little_endian {
+            b.iter().rev().fold(0, |v, &x| (v << 8) | usize::from(x))
+        } else {
+            b.iter().fold(0, |v, &x| (v << 8) | usize::from(x))
+        })
+    };
+    let mut pos = 12usize;
+    while let Some(header) = bytes.get(pos..pos.checked_add(8)?) {
+        if &header[..4] == at {
+            // The channel count is the fmt chunk's second u16 and the COMM chunk's first.
+            let field = pos + 8 + if little_endian { 2 } else { 0 };
+            return read(bytes.get(field..)?, 2);
+        }
+        let len = read(&header[4..], 4)?;
+        pos = pos.checked_add(8)?.checked_add(len)?.checked_add(len & 1)?;
+    }
+    None
+}
+
 fn decode_inner(bytes: Vec<u8>) -> Result<Audio> {
+    // Checked before symphonia parses the header: a channel count near u16::MAX overflows its
+    // frame-size arithmetic (a panic with overflow checks, a wrong size without).
+    if let Some(n) = declared_channels(&bytes).filter(|&n| n == 0 || n > MAX_CHANNELS) {
+        return Err(FeatureError::Channels { channels: n });
+    }
     let mpeg_count_tag = has_mpeg_count_tag(&bytes);
     let mss = MediaSourceStream::new(
         Box::new(Cursor::new(bytes)),
@@ -440,9 +473,9 @@ mod tests {
     }
 
     /// Found by fuzzing `decode_extract` (minimised to 36 bytes): a WAV `fmt ` chunk declaring
-    /// 65281 channels makes symphonia's block-align arithmetic overflow a u16. With overflow
-    /// checks (debug builds, as here) symphonia panics, which must come back as an error; in
-    /// release builds it wraps and our channel-count check refuses the file.
+    /// 65281 channels makes symphonia's block-align arithmetic overflow a u16 (a panic with
+    /// overflow checks). The declared channel count is now refused before symphonia parses
+    /// the header (`declared_channels`).
     #[test]
     fn fuzz_regression_wav_with_65281_channels_is_an_error() {
         let bytes = vec![
@@ -450,6 +483,30 @@ mod tests {
             255, 253, 62, 0, 0, 0, 125, 0, 0, 2, 0, 16, 0,
         ];
         assert!(decode_bytes(bytes).is_err());
+    }
+
+    /// A WAV declaring 40000 channels and an AIFF declaring 65535 overflowed symphonia's
+    /// frame-size arithmetic (a caught panic whose message still reached stderr in debug
+    /// builds); both are now refused by their channel count before symphonia parses them.
+    #[test]
+    fn absurd_declared_channel_counts_are_refused_before_parsing() {
+        let wav = wav_bytes(16000, 1, 16, 1, &[0u8; 64]);
+        let mut bad = wav.clone();
+        bad[22..24].copy_from_slice(&40000u16.to_le_bytes());
+        assert!(matches!(
+            decode_bytes(bad),
+            Err(FeatureError::Channels { channels: 40000 })
+        ));
+        let mut aiff = b"FORM\0\0\0\x30AIFFCOMM\0\0\0\x12\xff\xff".to_vec();
+        aiff.extend_from_slice(&[0, 0, 0, 1, 0, 16, 0x40, 0x0c, 0xfa, 0, 0, 0, 0, 0, 0, 0]);
+        aiff.extend_from_slice(b"SSND\0\0\0\x0a\0\0\0\0\0\0\0\0\0\0");
+        assert_eq!(declared_channels(&aiff), Some(65535));
+        assert!(matches!(
+            decode_bytes(aiff),
+            Err(FeatureError::Channels { channels: 65535 })
+        ));
+        assert_eq!(declared_channels(&wav), Some(1));
+        assert!(decode_bytes(wav).is_ok());
     }
 
     #[test]
