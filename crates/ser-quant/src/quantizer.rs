@@ -284,7 +284,10 @@ fn min_mse_scale(w: &[f32], max_abs: f32, q: f32) -> f32 {
 /// Squared error of the f32 dequantized values `code * scale`, summed in f64.
 fn dequantized_error(w: &[f32], scale: f32, q: f32) -> f64 {
     w.iter()
-        .map(|&v| (f64::from(v) - f64::from(f32::from(code(v, scale, q)) * scale)).powi(2))
+        .map(|&v| {
+            let d = f64::from(v) - f64::from(f32::from(code(v, scale, q)) * scale);
+            d * d
+        })
         .sum()
 }
 
