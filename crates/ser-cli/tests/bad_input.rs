@@ -567,6 +567,49 @@ fn sealed(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A model file cut at each of `cuts`: `ser eval` must refuse it naming the file (not a model
+/// file when even the magic is cut, truncated otherwise); then, with the checksum resealed so
+/// the parser behind it must notice, `ser predict` must too, for the reason `resealed` gives.
+fn truncations(
+    cases: &mut Cases,
+    (what, ext): (&str, &str),
+    bytes: &[u8],
+    cuts: &[(&str, usize)],
+    (dir, csv, wav): (&Path, &Path, &Path),
+    resealed: impl Fn(usize) -> &'static str,
+) {
+    let n = bytes.len();
+    for &(place, cut) in cuts {
+        let path = write(dir, &format!("cut_{cut}.{ext}"), &bytes[..cut]);
+        let out = ser(&["eval", "--model", s(&path), s(csv)]);
+        let reason = if cut < 8 {
+            "is not a ser model file"
+        } else {
+            "truncated"
+        };
+        cases.fails(
+            &format!("{what} truncated {place} (byte {cut})"),
+            &out,
+            2,
+            &[s(&path), reason],
+        );
+        if (12..n - 4).contains(&cut) {
+            let path = write(
+                dir,
+                &format!("resealed_{cut}.{ext}"),
+                &sealed(&bytes[..cut]),
+            );
+            let out = ser(&["predict", "--model", s(&path), s(wav)]);
+            cases.fails(
+                &format!("{what} truncated {place} (byte {cut}), checksum resealed"),
+                &out,
+                2,
+                &[s(&path), resealed(cut)],
+            );
+        }
+    }
+}
+
 #[test]
 fn bad_feature_and_model_files_fail_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
@@ -599,15 +642,7 @@ fn bad_feature_and_model_files_fail_cleanly() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let wav_file = write(dir, "tone.wav", &wav16(16_000, &tone(4000, 16_000)));
-    let classes = [
-        "anger",
-        "boredom",
-        "disgust",
-        "fear",
-        "happiness",
-        "neutral",
-        "sadness",
-    ];
+    let classes = ser_adaptive::features::corpus::demo::EMOTIONS;
 
     // --- Features CSV files: each through `ser eval` and `ser train`.
     let lines: Vec<String> = std::fs::read_to_string(&csv)
@@ -802,41 +837,21 @@ fn bad_feature_and_model_files_fail_cleanly() {
         ("without the checksum", n - 4),
         ("inside the checksum", n - 1),
     ];
-    for (place, cut) in cuts {
-        let path = write(dir, &format!("cut_{cut}.sermodel"), &bytes[..cut]);
-        let out = ser(&["eval", "--model", s(&path), s(&csv)]);
-        let reason = if cut < 8 {
-            "is not a ser model file"
-        } else {
+    let resealed_reason = |cut: usize| {
+        if cut < 16 + h {
             "truncated"
-        };
-        cases.fails(
-            &format!("f32 model truncated {place} (byte {cut})"),
-            &out,
-            2,
-            &[s(&path), reason],
-        );
-        // Resealed: the checksum matches, so the parser behind it must notice.
-        if (12..n - 4).contains(&cut) {
-            let path = write(
-                dir,
-                &format!("resealed_{cut}.sermodel"),
-                &sealed(&bytes[..cut]),
-            );
-            let out = ser(&["predict", "--model", s(&path), s(&wav_file)]);
-            let reason = if cut < 16 + h {
-                "truncated"
-            } else {
-                "bytes of weights"
-            };
-            cases.fails(
-                &format!("f32 model truncated {place} (byte {cut}), checksum resealed"),
-                &out,
-                2,
-                &[s(&path), reason],
-            );
+        } else {
+            "bytes of weights"
         }
-    }
+    };
+    truncations(
+        &mut cases,
+        ("f32 model", "sermodel"),
+        &bytes,
+        &cuts,
+        (dir, &csv, &wav_file),
+        resealed_reason,
+    );
     let mut flipped = bytes.clone();
     flipped[n / 2] ^= 0x10;
     let path = write(dir, "flipped.sermodel", &flipped);
@@ -904,31 +919,14 @@ fn bad_feature_and_model_files_fail_cleanly() {
         ("without the checksum", qn - 4),
         ("inside the checksum", qn - 1),
     ];
-    for (place, cut) in qcuts {
-        let path = write(dir, &format!("cut_{cut}.q"), &qbytes[..cut]);
-        let out = ser(&["eval", "--model", s(&path), s(&csv)]);
-        let reason = if cut < 8 {
-            "is not a ser model file"
-        } else {
-            "truncated"
-        };
-        cases.fails(
-            &format!("packed model truncated {place} (byte {cut})"),
-            &out,
-            2,
-            &[s(&path), reason],
-        );
-        if (12..qn - 4).contains(&cut) {
-            let path = write(dir, &format!("resealed_{cut}.q"), &sealed(&qbytes[..cut]));
-            let out = ser(&["predict", "--model", s(&path), s(&wav_file)]);
-            cases.fails(
-                &format!("packed model truncated {place} (byte {cut}), checksum resealed"),
-                &out,
-                2,
-                &[s(&path), "truncated"],
-            );
-        }
-    }
+    truncations(
+        &mut cases,
+        ("packed model", "q"),
+        &qbytes,
+        &qcuts,
+        (dir, &csv, &wav_file),
+        |_| "truncated",
+    );
     let mut qflipped = qbytes.clone();
     qflipped[qn / 2] ^= 0x10;
     let path = write(dir, "flipped.q", &qflipped);
