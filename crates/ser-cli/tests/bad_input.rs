@@ -610,6 +610,42 @@ fn truncations(
     }
 }
 
+/// The model file with one bit flipped (a checksum mismatch) and with version 2 in its
+/// version field, resealed (`future_says` names what the user must read), each through
+/// `ser eval`. Returns the flipped file.
+fn flipped_and_future(
+    cases: &mut Cases,
+    (what, ext): (&str, &str),
+    bytes: &[u8],
+    (dir, csv): (&Path, &Path),
+    future_says: &[&str],
+) -> PathBuf {
+    let n = bytes.len();
+    let mut flipped = bytes.to_vec();
+    flipped[n / 2] ^= 0x10;
+    let flipped_path = write(dir, &format!("flipped.{ext}"), &flipped);
+    let out = ser(&["eval", "--model", s(&flipped_path), s(csv)]);
+    cases.fails(
+        &format!("{what} with a bad checksum (one bit flipped)"),
+        &out,
+        2,
+        &[s(&flipped_path), "checksum mismatch"],
+    );
+    let mut future = bytes[..n - 4].to_vec();
+    future[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let path = write(dir, &format!("future.{ext}"), &sealed(&future));
+    let out = ser(&["eval", "--model", s(&path), s(csv)]);
+    let mut culprits = vec![s(&path)];
+    culprits.extend_from_slice(future_says);
+    cases.fails(
+        &format!("{what} from a future format version (checksum resealed)"),
+        &out,
+        2,
+        &culprits,
+    );
+    flipped_path
+}
+
 #[test]
 fn bad_feature_and_model_files_fail_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
@@ -852,15 +888,12 @@ fn bad_feature_and_model_files_fail_cleanly() {
         (dir, &csv, &wav_file),
         resealed_reason,
     );
-    let mut flipped = bytes.clone();
-    flipped[n / 2] ^= 0x10;
-    let path = write(dir, "flipped.sermodel", &flipped);
-    let out = ser(&["eval", "--model", s(&path), s(&csv)]);
-    cases.fails(
-        "f32 model with a bad checksum (one bit flipped)",
-        &out,
-        2,
-        &[s(&path), "checksum mismatch"],
+    let path = flipped_and_future(
+        &mut cases,
+        ("f32 model", "sermodel"),
+        &bytes,
+        (dir, &csv),
+        &["format version 2", "this build reads versions 1..=1"],
     );
     let out = ser(&[
         "quantize",
@@ -876,20 +909,6 @@ fn bad_feature_and_model_files_fail_cleanly() {
         &out,
         2,
         &[s(&path), "checksum mismatch"],
-    );
-    let mut future = bytes[..n - 4].to_vec();
-    future[8..12].copy_from_slice(&2u32.to_le_bytes());
-    let path = write(dir, "future.sermodel", &sealed(&future));
-    let out = ser(&["eval", "--model", s(&path), s(&csv)]);
-    cases.fails(
-        "f32 model from a future format version (checksum resealed)",
-        &out,
-        2,
-        &[
-            s(&path),
-            "format version 2",
-            "this build reads versions 1..=1",
-        ],
     );
     let path = write(dir, "notes.sermodel", b"just some notes, not a model\n");
     let out = ser(&["predict", "--model", s(&path), s(&wav_file)]);
@@ -927,28 +946,12 @@ fn bad_feature_and_model_files_fail_cleanly() {
         (dir, &csv, &wav_file),
         |_| "truncated",
     );
-    let mut qflipped = qbytes.clone();
-    qflipped[qn / 2] ^= 0x10;
-    let path = write(dir, "flipped.q", &qflipped);
-    let out = ser(&["eval", "--model", s(&path), s(&csv)]);
-    cases.fails(
-        "packed model with a bad checksum (one bit flipped)",
-        &out,
-        2,
-        &[s(&path), "checksum mismatch"],
-    );
-    let mut qfuture = qbytes[..qn - 4].to_vec();
-    qfuture[8..12].copy_from_slice(&2u32.to_le_bytes());
-    let path = write(dir, "future.q", &sealed(&qfuture));
-    let out = ser(&["eval", "--model", s(&path), s(&csv)]);
-    cases.fails(
-        "packed model from a future format version (checksum resealed)",
-        &out,
-        2,
-        &[
-            s(&path),
-            "packed model format version 2 is newer than this build reads",
-        ],
+    flipped_and_future(
+        &mut cases,
+        ("packed model", "q"),
+        &qbytes,
+        (dir, &csv),
+        &["packed model format version 2 is newer than this build reads"],
     );
     let out = ser(&[
         "quantize",

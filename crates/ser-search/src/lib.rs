@@ -296,13 +296,24 @@ pub fn adaptive_search_pooled<'a>(
     config: &SearchConfig,
 ) -> Result<SearchResult> {
     config.validate()?;
-    let n = mlp.layers().len();
     let mut members = vec![Member {
         mlp,
         rows: validation,
     }];
     members.extend_from_slice(others);
-    let mut pool = Pool::new(members, config.quant)?;
+    search_in(&mut Pool::new(members, config.quant)?, config)
+}
+
+/// The search over `pool`, whose first member is the network searched and its validation
+/// rows. The pool keeps every dequantized layer it made, for the caller to evaluate more
+/// widths with (`run_seed`'s Pareto front).
+pub(crate) fn search_in(pool: &mut Pool<'_>, config: &SearchConfig) -> Result<SearchResult> {
+    config.validate()?;
+    let Member {
+        mlp,
+        rows: validation,
+    } = pool.members[0];
+    let n = mlp.layers().len();
     let baseline = pool.accuracy(&vec![Precision::Full; n])?;
     let terms = importance(&mlp_layer_stats(mlp), &config.importance)?;
     let scores: Vec<f64> = match &config.score {

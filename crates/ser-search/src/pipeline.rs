@@ -16,8 +16,8 @@ use ser_quant::{BitWidth, PackedModel, Precision, Scratch};
 use serde::Serialize;
 
 use crate::{
-    FinetuneConfig, Member, Pool, Result, SearchConfig, SearchError, adaptive_search_pooled,
-    finetune_quantized, pareto_front,
+    FinetuneConfig, Member, Pool, Result, SearchConfig, SearchError, finetune_quantized,
+    pareto_front, search_in,
 };
 
 /// How the test rows are chosen.
@@ -254,23 +254,24 @@ pub fn run_seed(
     let folds = fold_members(data, &train_rows, &train_config, features, config)?;
     let folds_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let members: Vec<Member<'_>> = folds
-        .iter()
-        .map(|(m, x, y)| Member {
+    // One pool for the search and the fixed widths of the Pareto front: each member's layers
+    // are quantized once per width.
+    let mut pool = Pool::new(
+        std::iter::once(Member {
+            mlp: &model.mlp,
+            rows: validation,
+        })
+        .chain(folds.iter().map(|(m, x, y)| Member {
             mlp: &m.mlp,
             rows: Labelled { x: x.view(), y },
-        })
-        .collect();
-    let search = adaptive_search_pooled(&model.mlp, validation, &members, &config.search)?;
+        }))
+        .collect(),
+        quant,
+    )?;
+    let search = search_in(&mut pool, &config.search)?;
     let search_seconds = start.elapsed().as_secs_f64();
     let search_rows = yv.len() + folds.iter().map(|f| f.2.len()).sum::<usize>();
     let pareto = {
-        let mut all = vec![Member {
-            mlp: &model.mlp,
-            rows: validation,
-        }];
-        all.extend_from_slice(&members);
-        let mut pool = Pool::new(all, quant)?;
         let mut points = vec![(32.0, search.baseline_accuracy)];
         for &b in &BitWidth::ALL {
             points.push((
