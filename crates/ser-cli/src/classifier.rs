@@ -116,16 +116,21 @@ pub(crate) fn predict_packed(
         .collect()
 }
 
-/// The rows of `data` whose label is one of `classes`, with that class's index, and how many
-/// rows of each unknown label were left out (reported as a warning).
-pub(crate) fn known_rows(
-    data: &Dataset,
-    classes: &[String],
-) -> (
+/// Row indices, their classes' indices in the model, and the count of each unknown label.
+type KnownRows = (
     Vec<usize>,
     Vec<usize>,
     std::collections::BTreeMap<String, usize>,
-) {
+);
+
+/// The rows of `data` whose label is one of `classes`, with that class's index, and how many
+/// rows of each unknown label were left out (reported as a warning). No known row at all is an
+/// error naming `source` (the data file; `None` for the demo corpus).
+pub(crate) fn known_rows(
+    data: &Dataset,
+    classes: &[String],
+    source: Option<&Path>,
+) -> Result<KnownRows, CliError> {
     let mut rows = Vec::new();
     let mut truth = Vec::new();
     let mut unknown = std::collections::BTreeMap::new();
@@ -144,5 +149,13 @@ pub(crate) fn known_rows(
             "warning: {count} row(s) labelled `{label}`, a class the model was not trained on, are left out"
         );
     }
-    (rows, truth, unknown)
+    if rows.is_empty() {
+        return Err(CliError(format!(
+            "{}: no row has a label the model knows (the data's: {}; the model's: {})",
+            source.map_or("the demo corpus".into(), |p| p.display().to_string()),
+            data.classes.join(", "),
+            classes.join(", ")
+        )));
+    }
+    Ok((rows, truth, unknown))
 }

@@ -3,27 +3,111 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::CliError;
 
-/// Fails when `path` exists and `force` is off.
+/// Set once stdout's reader has gone (`ser eval ... | head -1`).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes results to stdout. A closed pipe is the reader's choice, not an error: the rest of
+/// the output is dropped and the command still finishes (its files are still written). Any
+/// other failure (a full disk behind `>`) is an error.
+pub(crate) fn print(args: std::fmt::Arguments) -> Result<(), CliError> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    match std::io::stdout().lock().write_fmt(args) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(CliError(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// `print!` through [`print`]: a closed pipe ends the output quietly, not with a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::print(format_args!($($arg)*))
+    };
+}
+
+/// `println!` through [`print`].
+macro_rules! outln {
+    () => {
+        $crate::output::print(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::print(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {out, outln};
+
+/// Fails when `path` exists and `force` is off, is a folder, or cannot be written: its folder
+/// must exist and take a new file. Checked before any work, so a read-only folder is found in
+/// a moment, not after the whole run.
 pub(crate) fn check_writable(path: &Path, force: bool) -> Result<(), CliError> {
+    if path.is_dir() {
+        return Err(CliError(format!(
+            "{} is a folder; give a file name",
+            path.display()
+        )));
+    }
     if path.exists() && !force {
         return Err(CliError(format!(
             "{} exists; pass --force to overwrite it",
             path.display()
         )));
     }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.is_dir() {
-            return Err(CliError(format!("{}: no such folder", parent.display())));
-        }
+    let parent = folder_of(path);
+    if !parent.is_dir() {
+        return Err(CliError(format!("{}: no such folder", parent.display())));
     }
-    Ok(())
+    probe_folder(parent).map_err(|e| {
+        CliError(format!(
+            "{}: cannot write in {}: {e}",
+            path.display(),
+            parent.display()
+        ))
+    })
 }
 
-/// Writes `path` atomically: into a temporary file beside it, then renamed over it, so an
-/// interrupted run leaves the old file or none, never a half-written one.
+/// The folder `path` is in (`.` for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Whether a new file can be made in `dir`: makes an empty one and removes it. (Permission
+/// bits alone do not say: root ignores them, and read-only mounts and ACLs exist.)
+pub(crate) fn probe_folder(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(temporary_name("write-probe"));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    std::fs::remove_file(&probe)
+}
+
+/// A hidden name unique to this process and call: `.{base}.tmp-{pid}-{n}`.
+fn temporary_name(base: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        ".{base}.tmp-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Writes `path` atomically, so an interrupted run (killed, out of disk, a failing writer)
+/// leaves the old file or none, never a half-written one: the bytes go to a new temporary file
+/// beside it, which is flushed to disk, given the old file's permissions, and renamed over it;
+/// then the folder is synced so the rename itself survives a crash. On any failure the
+/// temporary file is removed.
 pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
@@ -32,17 +116,29 @@ pub(crate) fn write_atomically(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp: PathBuf = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    let tmp: PathBuf = path.with_file_name(temporary_name(&file_name));
     let result = (|| {
-        let mut out = BufWriter::new(File::create(&tmp)?);
+        let mut out = BufWriter::new(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?,
+        );
         write(&mut out)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
+        if let Ok(old) = std::fs::metadata(path) {
+            file.set_permissions(old.permissions())?;
+        }
         file.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(CliError(format!("{}: cannot write: {e}", path.display())));
+    }
+    // Best effort: not every platform can open a folder to sync it.
+    if let Ok(dir) = File::open(folder_of(path)) {
+        let _ = dir.sync_all();
     }
     Ok(())
 }

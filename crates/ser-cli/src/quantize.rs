@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::CliError;
 use crate::classifier::{known_rows, predict_packed};
-use crate::output::{check_writable, write_atomically};
+use crate::output::{check_writable, outln, write_atomically};
 use crate::train::load_data;
 
 /// Widths from `--bits`: one for every layer (`2`), or one per layer (`2,1,3,32`; 32 is f32).
@@ -113,9 +113,9 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         "f32_model_bytes": f32_bytes,
     });
     if m.get_flag("json") {
-        println!("{report}");
+        outln!("{report}")?;
     } else {
-        println!(
+        outln!(
             "wrote {} ({} bits per layer, average {:.3}): {} parameters, poster size {:.2} KB; \
              {} bytes on disk = codes {} + scales {} + header {} (the f32 model file: {} bytes, {:.1}x larger)",
             out.display(),
@@ -129,7 +129,7 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
             size.header,
             f32_bytes,
             f32_bytes as f64 / bytes.len() as f64
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -143,10 +143,11 @@ fn sweep(m: &ArgMatches, model: &Model, options: QuantOptions) -> Result<ExitCod
     }
     let (data, _) = load_data(m, &model.features, true)?;
     model.check_feature_names(&data.feature_names)?;
-    let (rows, truth, unknown) = known_rows(&data, &model.classes);
-    if rows.is_empty() {
-        return Err(CliError("no row has a label the model knows".into()));
-    }
+    let (rows, truth, unknown) = known_rows(
+        &data,
+        &model.classes,
+        m.get_one::<PathBuf>("data").map(PathBuf::as_path),
+    )?;
     let x = data.x.select(Axis(0), &rows);
     let layers = model.mlp.layers().len();
     let mut table = Vec::new();
@@ -184,16 +185,16 @@ fn sweep(m: &ArgMatches, model: &Model, options: QuantOptions) -> Result<ExitCod
         }));
     }
     if m.get_flag("json") {
-        println!(
+        outln!(
             "{}",
             json!({"rows": rows.len(), "left_out": unknown, "options": {
                 "per_channel": options.granularity == Granularity::PerChannel,
                 "f32_bias": options.bias == BiasMode::Full,
             }, "sweep": table})
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{} rows; every layer at each width ({} scales, biases {})",
         rows.len(),
         if options.granularity == Granularity::PerChannel {
@@ -206,21 +207,25 @@ fn sweep(m: &ArgMatches, model: &Model, options: QuantOptions) -> Result<ExitCod
         } else {
             "at the layer's width"
         }
-    );
-    println!(
+    )?;
+    outln!(
         "{:>9} {:>8} {:>8} {:>12} {:>14}",
-        "bits", "WA %", "UA %", "poster KB", "bytes on disk"
-    );
+        "bits",
+        "WA %",
+        "UA %",
+        "poster KB",
+        "bytes on disk"
+    )?;
     let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     for row in &table {
-        println!(
+        outln!(
             "{:>9} {:>8.2} {:>8.2} {:>12.2} {:>14}",
             row["bits"].as_str().unwrap_or(""),
             num(&row["accuracy"]),
             num(&row["ua"]),
             num(&row["size_kb"]),
             row["bytes"]
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::CliError;
 use crate::extract::{Cache, extract_cached, labelled_dataset, list, thread_pool};
-use crate::output::write_atomically;
+use crate::output::{outln, probe_folder, write_atomically};
 
 /// Seeds from `A..B` (inclusive: `0..9` is ten seeds), `A..=B`, or a list `0,3,7`.
 fn parse_seeds(text: &str) -> Result<Vec<u64>, CliError> {
@@ -148,6 +148,26 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
             out.display()
         )));
     }
+    // The report folder, or the nearest folder above it that exists (it is made later), must
+    // take new files: found now, not after the whole run.
+    let writable = out
+        .ancestors()
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .find(|a| a.is_dir())
+        .unwrap_or(Path::new("."));
+    probe_folder(writable).map_err(|e| {
+        CliError(format!(
+            "{}: cannot write in {}: {e}",
+            out.display(),
+            writable.display()
+        ))
+    })?;
     let quiet = m.get_flag("quiet");
     let seeds = parse_seeds(
         m.get_one::<String>("seeds")
@@ -291,31 +311,38 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
     )?;
     write("report.md", report.as_bytes())?;
     write("plot.svg", svg(&summary).as_bytes())?;
-    print_summary(&summary, &out);
+    print_summary(&summary, &out)?;
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(s: &ser_adaptive::search::Summary, out: &Path) {
-    println!(
+fn print_summary(s: &ser_adaptive::search::Summary, out: &Path) -> Result<(), CliError> {
+    outln!(
         "{:<24} {:>16} {:>10} {:>9}",
-        "model", "test WA %", "size KB", "avg bits"
-    );
+        "model",
+        "test WA %",
+        "size KB",
+        "avg bits"
+    )?;
     let line = |name: &str, e: &ser_adaptive::search::EvaluatedSummary| {
-        println!(
+        outln!(
             "{:<24} {:>8.2} ± {:<5.2} {:>10.2} {:>9.3}",
-            name, e.accuracy.mean, e.accuracy.std, e.size_kb.mean, e.average_bits.mean
-        );
+            name,
+            e.accuracy.mean,
+            e.accuracy.std,
+            e.size_kb.mean,
+            e.average_bits.mean
+        )
     };
-    line("baseline (32-bit)", &s.baseline);
+    line("baseline (32-bit)", &s.baseline)?;
     for (i, f) in s.fixed.iter().enumerate().rev() {
-        line(&format!("fixed {}-bit", i + 1), f);
+        line(&format!("fixed {}-bit", i + 1), f)?;
     }
-    line("adaptive", &s.adaptive);
+    line("adaptive", &s.adaptive)?;
     if let Some(f) = &s.adaptive_finetuned {
-        line("adaptive + fine-tuning", f);
+        line("adaptive + fine-tuning", f)?;
     }
-    println!(
+    outln!(
         "adaptive minus baseline, paired over seeds: {:+.2} ± {:.2} points{}",
         s.adaptive_vs_baseline.mean,
         s.adaptive_vs_baseline.std,
@@ -323,12 +350,12 @@ fn print_summary(s: &ser_adaptive::search::Summary, out: &Path) {
             " (fine-tuned {:+.2} ± {:.2})",
             f.mean, f.std
         ))
-    );
-    println!(
+    )?;
+    outln!(
         "report: {} (search {:.3} s per seed)",
         out.join("report.md").display(),
         s.search_seconds.mean
-    );
+    )
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::CliError;
 use crate::classifier::{Classifier, known_rows};
 use crate::extract::{extract_all, labelled_dataset, list, thread_pool};
-use crate::output::check_writable;
+use crate::output::{check_writable, out, outln};
 
 /// The named architectures of METHOD.md.
 fn preset(name: &str) -> Result<(Vec<usize>, FeatureConfig), CliError> {
@@ -215,26 +215,27 @@ pub(crate) fn metrics_json(m: &Metrics, classes: &[String]) -> Value {
     })
 }
 
-fn print_metrics(m: &Metrics, classes: &[String]) {
-    println!(
+fn print_metrics(m: &Metrics, classes: &[String]) -> Result<(), CliError> {
+    outln!(
         "test WA {:.2} %, UA {:.2} %, macro-F1 {:.4}",
         100.0 * m.accuracy,
         100.0 * m.ua,
         m.macro_f1
-    );
+    )?;
     let width = classes.iter().map(String::len).max().unwrap_or(5).max(5);
-    print!("{:>width$}", "true \\ predicted");
+    out!("{:>width$}", "true \\ predicted")?;
     for c in classes {
-        print!(" {:>width$}", c);
+        out!(" {:>width$}", c)?;
     }
-    println!();
+    outln!()?;
     for (c, row) in classes.iter().zip(&m.confusion) {
-        print!("{:>width$}", c, width = width.max(16));
+        out!("{:>width$}", c, width = width.max(16))?;
         for v in row {
-            print!(" {v:>width$}");
+            out!(" {v:>width$}")?;
         }
-        println!();
+        outln!()?;
     }
+    Ok(())
 }
 
 fn mean_std(values: &[f64]) -> (f64, f64) {
@@ -428,11 +429,11 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
                     .collect(),
             );
         }
-        println!("{report}");
+        outln!("{report}")?;
     } else {
         if folds.len() > 1 {
             for (f, m) in &fold_metrics {
-                println!(
+                outln!(
                     "{:<12} WA {:6.2} %  UA {:6.2} %  macro-F1 {:.4}  ({} test rows, {} epochs)",
                     f.name,
                     100.0 * m.accuracy,
@@ -440,16 +441,16 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
                     m.macro_f1,
                     m.support.iter().sum::<usize>(),
                     f.model.training.epochs
-                );
+                )?;
             }
-            println!(
+            outln!(
                 "mean over {} folds: WA {acc_mean:.2} +- {acc_std:.2} %, UA {ua_mean:.2} +- {ua_std:.2} %, macro-F1 {f1_mean:.4}",
                 fold_metrics.len()
-            );
+            )?;
         } else if let Some((_, m)) = fold_metrics.first() {
-            print_metrics(m, &data.classes);
+            print_metrics(m, &data.classes)?;
         }
-        println!(
+        outln!(
             "model: {} ({} parameters, {} epochs, best {}), written to {}; training took {total_seconds:.2} s",
             final_fold
                 .model
@@ -463,7 +464,7 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
             final_fold.model.training.epochs,
             final_fold.model.training.best_epoch,
             out.display()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -476,10 +477,11 @@ pub(crate) fn eval(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let (data, _) = load_data(m, model.features(), true)?;
     model.check_feature_names(&data.feature_names)?;
     // Rows whose label the model never saw cannot be scored: report and leave them out.
-    let (rows, truth, unknown) = known_rows(&data, model.classes());
-    if rows.is_empty() {
-        return Err(CliError("no row has a label the model knows".into()));
-    }
+    let (rows, truth, unknown) = known_rows(
+        &data,
+        model.classes(),
+        m.get_one::<PathBuf>("data").map(PathBuf::as_path),
+    )?;
     let x = data.x.select(Axis(0), &rows);
     let predicted = model.predict(x.view())?;
     let metrics = classification_metrics(&truth, &predicted, model.classes().len())?;
@@ -490,9 +492,9 @@ pub(crate) fn eval(m: &ArgMatches) -> Result<ExitCode, CliError> {
         if let Some(epochs) = model.epochs() {
             report["epochs"] = json!(epochs);
         }
-        println!("{report}");
+        outln!("{report}")?;
     } else {
-        print_metrics(&metrics, model.classes());
+        print_metrics(&metrics, model.classes())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -529,12 +531,12 @@ pub(crate) fn predict(m: &ArgMatches) -> Result<ExitCode, CliError> {
                         .zip(&probs)
                         .map(|(c, p)| format!("{c} {p:.3}"))
                         .collect();
-                    println!(
+                    outln!(
                         "{}\t{}\t{}",
                         file.display(),
                         model.classes()[best],
                         shown.join(", ")
-                    );
+                    )?;
                 }
             }
             Err(CliError(message)) => {
@@ -544,7 +546,7 @@ pub(crate) fn predict(m: &ArgMatches) -> Result<ExitCode, CliError> {
         }
     }
     if json_out {
-        println!("{}", Value::Array(reports));
+        outln!("{}", Value::Array(reports))?;
     }
     Ok(if failed > 0 {
         ExitCode::from(1)

@@ -361,7 +361,7 @@ fn bad_audio_files_fail_cleanly_and_name_the_file() {
             "truncated AIFF (cut mid-data)",
             "cut.aiff",
             cut_aiff,
-            "truncated header: the file ends inside the header",
+            "truncated audio data: the sample data chunk declares",
         ),
         (
             "truncated WAV header",
@@ -802,7 +802,7 @@ fn bad_feature_and_model_files_fail_cleanly() {
         2,
         &[
             "210 row(s) labelled `contempt`",
-            "no row has a label the model knows",
+            &format!("{}: no row has a label the model knows", s(&unseen_all)),
         ],
     );
 
@@ -1447,7 +1447,11 @@ fn unreadable_inputs_and_read_only_outputs_fail_cleanly() {
         "unreadable folder (chmod 000)",
         &out,
         2,
-        &[s(&locked_dir), "Permission denied"],
+        &[
+            s(&locked_dir),
+            "cannot read the folder",
+            "Permission denied",
+        ],
     );
     let locked_model = dir.join("locked.sermodel");
     std::fs::copy(&model, &locked_model).unwrap();
@@ -1520,6 +1524,13 @@ fn unreadable_inputs_and_read_only_outputs_fail_cleanly() {
     ] {
         let out = run(&args);
         cases.fails(case, &out, 2, &[culprit, "Permission denied"]);
+        // Found before any work: nothing was extracted or trained first.
+        let stderr = text(&out.stderr);
+        cases.check(
+            case,
+            !stderr.contains("features:") && !stderr.contains("data:"),
+            || format!("failed only after the work: {stderr}"),
+        );
     }
     cases.check(
         "read-only output folder",

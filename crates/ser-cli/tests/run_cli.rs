@@ -21,6 +21,30 @@ fn runs_without_timing(v: &serde_json::Value) -> serde_json::Value {
     runs
 }
 
+/// report.md without its wall-clock column (the per-seed table's last, `search s`) and
+/// without the command that made it (the output folder differs).
+fn report_without_timing(dir: &std::path::Path) -> String {
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let body = report.split("## Command").next().unwrap();
+    let mut timed = false;
+    let mut kept = Vec::new();
+    for line in body.lines() {
+        timed = if line.starts_with('|') {
+            timed || line.ends_with("| search s |")
+        } else {
+            false
+        };
+        kept.push(if timed {
+            // "| a | b | t |" -> "| a | b |"
+            let cut = line.trim_end_matches('|').rfind('|').unwrap();
+            line[..=cut].to_string()
+        } else {
+            line.to_string()
+        });
+    }
+    kept.join("\n")
+}
+
 #[test]
 fn the_demo_writes_a_complete_report_and_reuses_its_features() {
     let tmp = tempfile::tempdir().unwrap();
@@ -121,10 +145,16 @@ fn the_demo_writes_a_complete_report_and_reuses_its_features() {
     );
     assert_eq!(runs_without_timing(&results(&out)), runs_without_timing(&v));
 
-    // And with one thread, still the same.
+    // And with one thread, still the same: the models, report.md and the plot.
+    let (report, plot) = (
+        report_without_timing(&out),
+        std::fs::read(out.join("plot.svg")).unwrap(),
+    );
     let one = run(args(&["--force", "--jobs", "1"]));
     assert!(one.status.success());
     assert_eq!(runs_without_timing(&results(&out)), runs_without_timing(&v));
+    assert_eq!(report_without_timing(&out), report);
+    assert!(std::fs::read(out.join("plot.svg")).unwrap() == plot);
 }
 
 #[test]

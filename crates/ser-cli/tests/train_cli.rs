@@ -286,3 +286,97 @@ fn models_refuse_features_made_with_another_configuration() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn same_seed_same_model_and_report_with_one_and_many_threads() {
+    // From audio, so the threads do real work: the demo corpus is extracted in parallel.
+    let dir = tempfile::tempdir().unwrap();
+    let train = |jobs: &str, name: &str| {
+        let model = dir.path().join(name);
+        let mut report = json(&ser(&[
+            "train",
+            "--demo",
+            "--jobs",
+            jobs,
+            "--split",
+            "kfold:3",
+            "--max-epochs",
+            "4",
+            "--seed",
+            "11",
+            "--out",
+            model.to_str().unwrap(),
+            "--json",
+            "--quiet",
+        ]));
+        // Wall-clock times and the model's path are the only fields that may differ.
+        let strip = |v: &mut serde_json::Value| {
+            v.as_object_mut().unwrap().remove("train_seconds");
+        };
+        strip(&mut report);
+        report.as_object_mut().unwrap().remove("model");
+        for fold in report["folds"].as_array_mut().unwrap() {
+            strip(fold);
+        }
+        (std::fs::read(model).unwrap(), report)
+    };
+    let (one_model, one_report) = train("1", "one.sermodel");
+    let (three_model, three_report) = train("3", "three.sermodel");
+    assert!(three_model == one_model, "--jobs 3 trained another model");
+    assert_eq!(three_report, one_report);
+}
+
+/// Runs `ser` with a stdout whose reader has already gone, as `ser eval ... | head -0` leaves it.
+fn ser_into_closed_pipe(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    std::process::Command::new(env!("CARGO_BIN_EXE_ser"))
+        .args(args)
+        .stdout(writer)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_stdout_ends_the_output_quietly_and_the_work_still_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = demo_csv(dir.path());
+    let (model, packed) = (dir.path().join("m.sermodel"), dir.path().join("m.serq"));
+    let wav = dir.path().join("tone.wav");
+    tone_wav(&wav, 0.07);
+    let (csv, model_s, packed_s, wav) = (
+        csv.to_str().unwrap(),
+        model.to_str().unwrap(),
+        packed.to_str().unwrap(),
+        wav.to_str().unwrap(),
+    );
+    let commands: [&[&str]; 7] = [
+        &[
+            "train",
+            csv,
+            "--out",
+            model_s,
+            "--hidden",
+            "8",
+            "--max-epochs",
+            "2",
+            "--quiet",
+        ],
+        &["eval", "--model", model_s, csv, "--quiet"],
+        &["predict", "--model", model_s, wav],
+        &[
+            "quantize", "--model", model_s, "--bits", "2", "--out", packed_s, "--quiet",
+        ],
+        &["quantize", "--model", model_s, "--sweep", csv, "--quiet"],
+        &["eval", "--model", packed_s, csv, "--json", "--quiet"],
+        &["features", wav, "--corpus", "none", "--quiet"],
+    ];
+    for args in commands {
+        let out = ser_into_closed_pipe(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "ser {args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "ser {args:?}: {stderr}");
+    }
+    // The files were still written.
+    assert!(model.is_file() && packed.is_file());
+}

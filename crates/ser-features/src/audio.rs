@@ -111,41 +111,82 @@ fn has_mpeg_count_tag(bytes: &[u8]) -> bool {
         .any(|w| w == b"Xing" || w == b"Info" || w == b"VBRI")
 }
 
-/// The channel count a WAV `fmt ` or AIFF `COMM` chunk declares, if `bytes` holds one.
-fn declared_channels(bytes: &[u8]) -> Option<usize> {
-    let (little_endian, at) = match (bytes.get(..4)?, bytes.get(8..12)?) {
-        (b"RIFF", b"WAVE") => (true, b"fmt " as &[u8]),
-        (b"FORM", b"AIFF" | b"AIFC") => (false, b"COMM" as &[u8]),
+/// Where a WAV or AIFF chunk starts and the length its header declares: `(little_endian,
+/// payload offset, declared length)`. `wav_id` names it in a WAV, `aiff_id` in an AIFF. The
+/// payload may run past the end of `bytes` (a truncated file).
+fn find_chunk(bytes: &[u8], wav_id: &[u8; 4], aiff_id: &[u8; 4]) -> Option<(bool, usize, usize)> {
+    let (little_endian, id) = match (bytes.get(..4)?, bytes.get(8..12)?) {
+        (b"RIFF", b"WAVE") => (true, wav_id),
+        (b"FORM", b"AIFF" | b"AIFC") => (false, aiff_id),
         _ => return None,
-    };
-    let read = |b: &[u8], n: usize| -> Option<usize> {
-        let b = b.get(..n)?;
-        Some(if little_endian {
-            b.iter().rev().fold(0, |v, &x| (v << 8) | usize::from(x))
-        } else {
-            b.iter().fold(0, |v, &x| (v << 8) | usize::from(x))
-        })
     };
     let mut pos = 12usize;
     while let Some(header) = bytes.get(pos..pos.checked_add(8)?) {
-        if &header[..4] == at {
-            // The channel count is the fmt chunk's second u16 and the COMM chunk's first.
-            let field = pos + 8 + if little_endian { 2 } else { 0 };
-            return read(bytes.get(field..)?, 2);
+        let len = read_uint(&header[4..], 4, little_endian)?;
+        if &header[..4] == id {
+            return Some((little_endian, pos + 8, len));
         }
-        let len = read(&header[4..], 4)?;
         pos = pos.checked_add(8)?.checked_add(len)?.checked_add(len & 1)?;
     }
     None
 }
 
-fn decode_inner(bytes: Vec<u8>) -> Result<Audio> {
+/// The unsigned integer in the first `n` bytes of `b`.
+fn read_uint(b: &[u8], n: usize, little_endian: bool) -> Option<usize> {
+    let b = b.get(..n)?;
+    Some(if little_endian {
+        b.iter().rev().fold(0, |v, &x| (v << 8) | usize::from(x))
+    } else {
+        b.iter().fold(0, |v, &x| (v << 8) | usize::from(x))
+    })
+}
+
+/// The channel count a WAV `fmt ` or AIFF `COMM` chunk declares, if `bytes` holds one.
+fn declared_channels(bytes: &[u8]) -> Option<usize> {
+    let (little_endian, payload, _) = find_chunk(bytes, b"fmt ", b"COMM")?;
+    // The channel count is the fmt chunk's second u16 and the COMM chunk's first.
+    let field = payload + if little_endian { 2 } else { 0 };
+    read_uint(bytes.get(field..)?, 2, little_endian)
+}
+
+/// For a WAV or AIFF whose sample data chunk (`data`, `SSND`) starts in the file but ends past
+/// it: the bytes it declares and the bytes present. Tells a cut in the samples from a cut in
+/// the header when the parser only says "end of file".
+fn cut_sample_data(bytes: &[u8]) -> Option<(usize, usize)> {
+    let (_, payload, len) = find_chunk(bytes, b"data", b"SSND")?;
+    let present = bytes.len().checked_sub(payload)?;
+    (present < len).then_some((len, present))
+}
+
+/// A WAV written to a pipe cannot go back to fill in its sizes, so tools such as ffmpeg write
+/// `0xFFFFFFFF` for the RIFF and `data` chunk lengths: "until the end". Those are set to the
+/// lengths the bytes have, so the file decodes like any other.
+fn fill_streamed_wav_sizes(bytes: &mut [u8]) {
+    const UNKNOWN: [u8; 4] = [0xFF; 4];
+    let Some((true, payload, 0xFFFF_FFFF)) = find_chunk(bytes, b"data", b"SSND") else {
+        return;
+    };
+    let (Ok(data), Ok(riff)) = (
+        u32::try_from(bytes.len() - payload),
+        u32::try_from(bytes.len() - 8),
+    ) else {
+        return;
+    };
+    bytes[payload - 4..payload].copy_from_slice(&data.to_le_bytes());
+    if bytes[4..8] == UNKNOWN {
+        bytes[4..8].copy_from_slice(&riff.to_le_bytes());
+    }
+}
+
+fn decode_inner(mut bytes: Vec<u8>) -> Result<Audio> {
+    fill_streamed_wav_sizes(&mut bytes);
     // Checked before symphonia parses the header: a channel count near u16::MAX overflows its
     // frame-size arithmetic (a panic with overflow checks, a wrong size without).
     if let Some(n) = declared_channels(&bytes).filter(|&n| n == 0 || n > MAX_CHANNELS) {
         return Err(FeatureError::Channels { channels: n });
     }
     let mpeg_count_tag = has_mpeg_count_tag(&bytes);
+    let cut = cut_sample_data(&bytes);
     let mss = MediaSourceStream::new(
         Box::new(Cursor::new(bytes)),
         MediaSourceStreamOptions::default(),
@@ -158,7 +199,10 @@ fn decode_inner(bytes: Vec<u8>) -> Result<Audio> {
             MetadataOptions::default(),
         )
         .map_err(|e| match e {
-            e if is_eof(&e) => FeatureError::TruncatedHeader,
+            e if is_eof(&e) => match cut {
+                Some((declared, present)) => FeatureError::TruncatedData { declared, present },
+                None => FeatureError::TruncatedHeader,
+            },
             SymphoniaError::Unsupported(what) => FeatureError::UnrecognisedFormat {
                 reason: what.to_string(),
             },
@@ -383,6 +427,23 @@ mod tests {
     fn float_wav(samples: &[f32]) -> Vec<u8> {
         let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
         wav_bytes(16000, 1, 32, 3, &data)
+    }
+
+    #[test]
+    fn a_streamed_wav_with_unknown_sizes_decodes_whole() {
+        let samples: Vec<f32> = (0..3000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
+        let whole = float_wav(&samples);
+        let mut streamed = whole.clone();
+        streamed[4..8].copy_from_slice(&[0xFF; 4]);
+        streamed[40..44].copy_from_slice(&[0xFF; 4]);
+        let a = decode_bytes(streamed).unwrap();
+        assert_eq!(a.samples, decode_bytes(whole).unwrap().samples);
+        assert_eq!(a.samples, samples);
+        // Only the "until the end" marker is filled in: a data chunk promising more than the
+        // file holds is still a truncated file.
+        let mut overclaim = float_wav(&samples);
+        overclaim[40..44].copy_from_slice(&20_000u32.to_le_bytes());
+        assert!(decode_bytes(overclaim).is_err());
     }
 
     #[test]

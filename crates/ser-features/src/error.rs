@@ -24,6 +24,9 @@ pub enum FeatureError {
     /// The file could not be read (missing, unreadable, a directory, ...).
     #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
+    /// A folder could not be listed (unreadable, ...).
+    #[error("cannot read the folder: {0}")]
+    Folder(#[source] std::io::Error),
     /// The file holds zero bytes.
     #[error("the file is empty (0 bytes)")]
     EmptyFile,
@@ -45,6 +48,17 @@ pub enum FeatureError {
     /// The header ends before it is complete.
     #[error("truncated header: the file ends inside the header")]
     TruncatedHeader,
+    /// The sample data chunk of a WAV or AIFF (`data`, `SSND`) ends before the length its
+    /// header declares, and the parser stopped there.
+    #[error(
+        "truncated audio data: the sample data chunk declares {declared} bytes, the file holds {present}"
+    )]
+    TruncatedData {
+        /// Bytes the chunk header declares.
+        declared: usize,
+        /// Bytes of the chunk present in the file.
+        present: usize,
+    },
     /// The audio data ends before the header says it should.
     #[error("{}", truncated_message(*expected, *got))]
     Truncated {

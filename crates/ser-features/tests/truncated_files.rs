@@ -30,6 +30,7 @@ fn files_cut_short_are_errors() {
             let ok = matches!(
                 result,
                 Err(FeatureError::Truncated { .. }
+                    | FeatureError::TruncatedData { .. }
                     | FeatureError::TruncatedHeader
                     | FeatureError::Corrupt { .. })
             );
@@ -43,4 +44,28 @@ fn files_cut_short_are_errors() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(report.len() >= 28, "{report:#?}");
+}
+
+#[test]
+fn an_aiff_cut_in_its_samples_says_so_not_header() {
+    // symphonia reports only "end of file" while probing an AIFF whose SSND chunk is cut; the
+    // chunk walk tells that from a cut header.
+    let bytes = std::fs::read(golden_dir().join("audio").join("aiff_16.aiff")).unwrap();
+    let cut = bytes.len() * 6 / 10;
+    match decode_bytes(bytes[..cut].to_vec()) {
+        Err(FeatureError::TruncatedData { declared, present }) => {
+            assert!(present < declared, "{present} >= {declared}");
+            // The SSND chunk is the file's last: what is missing is what was cut.
+            assert!(
+                declared - present == bytes.len() - cut,
+                "{declared} {present}"
+            );
+        }
+        other => panic!("expected TruncatedData, got {other:?}"),
+    }
+    // Cut inside the header: still a truncated header.
+    assert!(matches!(
+        decode_bytes(bytes[..30].to_vec()),
+        Err(FeatureError::TruncatedHeader | FeatureError::UnrecognisedFormat { .. })
+    ));
 }

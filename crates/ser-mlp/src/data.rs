@@ -27,8 +27,8 @@ pub struct Dataset {
     pub feature_names: Vec<String>,
 }
 
-fn csv_error(path: &Path, line: usize, why: impl std::fmt::Display) -> MlpError {
-    MlpError::Data(format!("{}: line {line}: {why}", path.display()))
+fn csv_error(name: &str, line: usize, why: impl std::fmt::Display) -> MlpError {
+    MlpError::Data(format!("{name}: line {line}: {why}"))
 }
 
 impl Dataset {
@@ -87,26 +87,46 @@ impl Dataset {
     pub fn from_csv(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| MlpError::Data(format!("{}: {e}", path.display())))?;
+        Self::from_csv_str(&text, &path.display().to_string())
+    }
+
+    /// Parses the text of a features CSV, as [`Dataset::from_csv`] reads a file; `name` (the
+    /// file's name, say) starts every error message.
+    ///
+    /// ```
+    /// use ser_mlp::Dataset;
+    ///
+    /// let text = "path,label,speaker,f0,f1\na.wav,anger,03,0.5,1\nb.wav,neutral,08,-1,2e-3\n";
+    /// let data = Dataset::from_csv_str(text, "mine.csv")?;
+    /// assert_eq!(data.classes, ["anger", "neutral"]);
+    /// assert_eq!(data.x.dim(), (2, 2));
+    ///
+    /// let err = Dataset::from_csv_str("path,label,speaker,f0\na.wav,anger,03,x\n", "mine.csv");
+    /// assert!(err.unwrap_err().to_string().contains("mine.csv: line 2"));
+    /// # Ok::<(), ser_mlp::MlpError>(())
+    /// ```
+    pub fn from_csv_str(text: &str, name: &str) -> Result<Self> {
         let mut lines = text
             .lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty());
-        let (_, header) = lines
+        let (header_index, header) = lines
             .next()
-            .ok_or_else(|| MlpError::Data(format!("{}: empty file", path.display())))?;
-        let header =
-            split_csv_line(header.trim_end_matches('\r')).map_err(|e| csv_error(path, 1, e))?;
+            .ok_or_else(|| MlpError::Data(format!("{name}: empty file")))?;
+        let header_line = header_index + 1;
+        let header = split_csv_line(header.trim_end_matches('\r'))
+            .map_err(|e| csv_error(name, header_line, e))?;
         if header.len() < 4 || header[..3] != ["path", "label", "speaker"] {
             return Err(csv_error(
-                path,
-                1,
+                name,
+                header_line,
                 "expected the header `path,label,speaker,<features>` of `ser features`",
             ));
         }
         let has_tuning = header.last().is_some_and(|h| h == "tuning");
         let n_features = header.len() - 3 - usize::from(has_tuning);
         if n_features == 0 {
-            return Err(csv_error(path, 1, "no feature columns"));
+            return Err(csv_error(name, header_line, "no feature columns"));
         }
         let feature_names = header[3..3 + n_features].to_vec();
         let (mut values, mut labels, mut speakers, mut paths) =
@@ -114,17 +134,17 @@ impl Dataset {
         for (i, line) in lines {
             let line_no = i + 1;
             let fields = split_csv_line(line.trim_end_matches('\r'))
-                .map_err(|e| csv_error(path, line_no, e))?;
+                .map_err(|e| csv_error(name, line_no, e))?;
             if fields.len() != header.len() {
                 return Err(csv_error(
-                    path,
+                    name,
                     line_no,
                     format!("{} fields, the header has {}", fields.len(), header.len()),
                 ));
             }
             if fields[1].is_empty() {
                 return Err(csv_error(
-                    path,
+                    name,
                     line_no,
                     format!(
                         "`{}` has no label (extract with a corpus naming, not --corpus none)",
@@ -132,19 +152,19 @@ impl Dataset {
                     ),
                 ));
             }
-            for (name, field) in feature_names.iter().zip(&fields[3..3 + n_features]) {
+            for (column, field) in feature_names.iter().zip(&fields[3..3 + n_features]) {
                 let v: f32 = field.trim().parse().map_err(|_| {
                     csv_error(
-                        path,
+                        name,
                         line_no,
-                        format!("`{name}` is `{field}`, not a number"),
+                        format!("`{column}` is `{field}`, not a number"),
                     )
                 })?;
                 if !v.is_finite() {
                     return Err(csv_error(
-                        path,
+                        name,
                         line_no,
-                        format!("`{name}` is {v}, not a finite number"),
+                        format!("`{column}` is {v}, not a finite number"),
                     ));
                 }
                 values.push(v);
@@ -154,10 +174,10 @@ impl Dataset {
             speakers.push(Some(fields[2].clone()).filter(|s| !s.is_empty()));
         }
         if labels.is_empty() {
-            return Err(MlpError::Data(format!("{}: no rows", path.display())));
+            return Err(MlpError::Data(format!("{name}: no rows")));
         }
         let x = Array2::from_shape_vec((labels.len(), n_features), values)
-            .map_err(|e| MlpError::Data(format!("{}: {e}", path.display())))?;
+            .map_err(|e| MlpError::Data(format!("{name}: {e}")))?;
         Dataset::from_rows(x, &labels, speakers, paths, feature_names)
     }
 

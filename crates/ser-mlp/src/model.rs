@@ -285,14 +285,22 @@ impl Model {
                 header.feature_names.len()
             )));
         }
-        let expected: usize =
-            2 * inputs + widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum::<usize>();
+        // Checked: the widths come from the file, and a wrapped product could match a short
+        // payload.
+        let expected_bytes = inputs
+            .checked_mul(2)
+            .and_then(|standardizer| {
+                widths.windows(2).try_fold(standardizer, |sum, w| {
+                    sum.checked_add(w[0].checked_mul(w[1])?.checked_add(w[1])?)
+                })
+            })
+            .and_then(|values| values.checked_mul(4))
+            .ok_or_else(|| fail(format!("bad architecture {widths:?}: too large")))?;
         let payload = &body[16 + header_len..];
-        if payload.len() != 4 * expected {
+        if payload.len() != expected_bytes {
             return Err(fail(format!(
-                "{} bytes of weights, the architecture {widths:?} needs {}",
+                "{} bytes of weights, the architecture {widths:?} needs {expected_bytes}",
                 payload.len(),
-                4 * expected
             )));
         }
         let mut values = payload
@@ -324,6 +332,12 @@ impl Model {
                 .all(|l| l.weights.iter().chain(&l.bias).all(|v| v.is_finite()));
         if !all_finite {
             return Err(fail("holds NaN or infinite weights".into()));
+        }
+        if let Some(i) = standardizer.scale.iter().position(|s| *s <= 0.0) {
+            return Err(fail(format!(
+                "standardisation scale {i} is {}, not a positive number",
+                standardizer.scale[i]
+            )));
         }
         let mlp = Mlp::from_layers(layers, header.dropout).map_err(|e| fail(e.to_string()))?;
         Ok(Model {

@@ -433,18 +433,29 @@ mod data_and_metrics {
             ("path,label,mfcc_0\na,b,1\n", "header"),
             ("path,label,speaker,f\na.wav,x,s,1\nb.wav,y,s\n", "line 3"),
             ("path,label,speaker,f\na.wav,x,s,1,2\n", "line 2"),
-            ("path,label,speaker,f\na.wav,x,s,abc\n", "not a number"),
+            (
+                "path,label,speaker,f\na.wav,x,s,abc\n",
+                "line 2: `f` is `abc`, not a number",
+            ),
             (
                 "path,label,speaker,f\na.wav,x,s,NaN\n",
-                "not a finite number",
+                "line 2: `f` is NaN, not a finite number",
             ),
             ("path,label,speaker,f\na.wav,,s,1\n", "no label"),
             ("path,label,speaker,f\n", "no rows"),
+            // The header's own line, after blank lines.
+            ("\n\npath,label,speaker\n", "line 3: expected the header"),
         ];
         for (text, expected) in cases {
             let (_dir, path) = write(text);
             let err = Dataset::from_csv(&path).unwrap_err().to_string();
             assert!(err.contains(expected), "{text:?}: {err}");
+            // Every message starts with the file's name (fuzzing found one that named a column
+            // instead).
+            let from_str = Dataset::from_csv_str(text, "the.csv")
+                .unwrap_err()
+                .to_string();
+            assert!(from_str.starts_with("the.csv: "), "{text:?}: {from_str}");
         }
     }
 
@@ -639,6 +650,44 @@ mod model_files {
             Model::load(&dir.path().join("missing")),
             Err(MlpError::ModelFile { .. })
         ));
+    }
+
+    /// `bytes` with its JSON header changed by `edit` and a valid checksum again.
+    fn with_header(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+        let header_len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
+        let mut header: serde_json::Value =
+            serde_json::from_slice(&bytes[16..16 + header_len]).unwrap();
+        edit(&mut header);
+        let json = serde_json::to_vec(&header).unwrap();
+        let mut out = bytes[..12].to_vec();
+        out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        out.extend_from_slice(&json);
+        out.extend_from_slice(&bytes[16 + header_len..bytes.len() - 4]);
+        let crc = ser_quant::crc32(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn sealed_files_with_impossible_contents_are_refused() {
+        let m = model();
+        let bytes = m.to_bytes().unwrap();
+        // The helper alone changes nothing.
+        assert_eq!(
+            Model::from_bytes(&with_header(&bytes, |_| {}), "m").unwrap(),
+            m
+        );
+        // Hidden widths whose products overflow usize are refused, not wrapped into a match.
+        let (inputs, classes) = (m.feature_names.len(), m.classes.len());
+        let huge = with_header(&bytes, |h| {
+            h["layers"] = serde_json::json!([inputs, 1u64 << 62, 1u64 << 62, classes]);
+        });
+        assert!(reason(&huge).contains("too large"), "{}", reason(&huge));
+        // A standardisation scale of 0 would divide by zero on every prediction.
+        let mut zero_scale = m.clone();
+        zero_scale.standardizer.scale[3] = 0.0;
+        let why = reason(&zero_scale.to_bytes().unwrap());
+        assert!(why.contains("scale 3 is 0, not a positive number"), "{why}");
     }
 
     #[test]

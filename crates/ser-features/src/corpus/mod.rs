@@ -339,9 +339,9 @@ pub fn find_audio_files(root: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| FeatureError::Io(e).in_file(&dir))?;
+        let entries = std::fs::read_dir(&dir).map_err(|e| FeatureError::Folder(e).in_file(&dir))?;
         for entry in entries {
-            let entry = entry.map_err(|e| FeatureError::Io(e).in_file(&dir))?;
+            let entry = entry.map_err(|e| FeatureError::Folder(e).in_file(&dir))?;
             let path = entry.path();
             let hidden = entry.file_name().to_string_lossy().starts_with('.');
             if hidden {

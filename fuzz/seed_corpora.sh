@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Writes small seed corpora for every fuzz target into fuzz/corpus/<target>/ (git-ignored),
+# from files the repository has or makes: the golden audio, and models trained by `ser` on the
+# built-in demo corpus. Run from the repository root: `bash fuzz/seed_corpora.sh`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=fuzz/corpus
+mkdir -p "$corpus"/{decode_extract,features_csv,model_file,packed_model,unpack}
+
+# decode_extract: the 14 golden audio files (WAV, AIFF, FLAC, MP3, OGG), 2-50 KB each.
+for f in crates/ser-features/tests/golden/audio/*; do
+    case "$f" in *.npy | *.json) ;; *) cp "$f" "$corpus/decode_extract/" ;; esac
+done
+
+cargo build --release -q -p ser-cli
+ser=target/release/ser
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# features_csv: the header and 3 rows of real `ser features` output, and hand-written tables
+# with quoting, a tuning column, CRLF line ends and blank lines.
+"$ser" features --demo --quiet --out "$work/demo.csv"
+head -4 "$work/demo.csv" > "$corpus/features_csv/demo_head.csv"
+"$ser" features --demo --quiet --with-tuning --out "$work/tuning.csv"
+head -3 "$work/tuning.csv" > "$corpus/features_csv/with_tuning.csv"
+printf 'path,label,speaker,f0,f1\n"a, b.wav",anger,03,0.5,-1e-3\n"say ""hi"".wav",neutral,,2,3\n' \
+    > "$corpus/features_csv/quoted.csv"
+printf 'path,label,speaker,f0\r\n\r\nx.wav,fear,11,1.25\r\n' > "$corpus/features_csv/crlf.csv"
+
+# model_file and packed_model: 0 (unsealed mode, see the targets) then a model file, for two
+# architectures; packed at 1, 2, 5 and 8 bits, and 2 bits with an f32 output layer.
+"$ser" train "$work/demo.csv" --hidden 4 --max-epochs 2 --quiet --out "$work/a.sermodel"
+"$ser" train "$work/demo.csv" --hidden 3,2 --max-epochs 2 --seed 1 --quiet --out "$work/b.sermodel"
+for m in a b; do
+    { printf '\0'; cat "$work/$m.sermodel"; } > "$corpus/model_file/$m"
+done
+for bits in 1 2 5 8 2,32; do
+    "$ser" quantize --model "$work/a.sermodel" --bits "$bits" --quiet --out "$work/q$bits.serq"
+    { printf '\0'; cat "$work/q$bits.serq"; } > "$corpus/packed_model/q$bits"
+done
+
+# unpack starts from nothing: its input is a few words, a width and a shape.
+du -sh "$corpus"/*
