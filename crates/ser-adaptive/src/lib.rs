@@ -120,3 +120,9 @@ pub mod prelude {
     };
     pub use crate::{Error, Result};
 }
+
+/// The Rust snippets of `docs/GETTING_STARTED.md`, compiled and run as doctests so the guide
+/// cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/GETTING_STARTED.md")]
+pub struct GettingStartedGuide;
