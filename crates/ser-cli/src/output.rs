@@ -216,5 +216,35 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         write_atomically(&path, |w| w.write_all(b"new")).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.csv");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&path, |w| w.write_all(b"new")).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+    }
+
+    #[test]
+    fn outputs_are_checked_before_any_work() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where a file should go.
+        let err = check_writable(dir.path(), true).unwrap_err().0;
+        assert!(err.contains("is a folder"), "{err}");
+        // A missing folder.
+        let err = check_writable(&dir.path().join("no/such.csv"), false)
+            .unwrap_err()
+            .0;
+        assert!(err.contains("no such folder"), "{err}");
+        // A writable one: the probe leaves nothing behind.
+        check_writable(&dir.path().join("new.csv"), false).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -1,5 +1,6 @@
 //! `ser train`, `ser eval` and `ser predict`: the baseline MLP from the command line.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -346,7 +347,8 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
             verbose,
         )?
     };
-    final_fold.model.save(&out)?;
+    let bytes = final_fold.model.to_bytes()?;
+    crate::output::write_atomically(&out, |w| w.write_all(&bytes))?;
     if let Some(path) = save_split {
         // Row indices into the data as read (the CSV's row order), for other tools to reuse.
         let listed: Vec<&Fold> = if folds.len() == 1 {

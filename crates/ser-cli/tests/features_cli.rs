@@ -196,3 +196,51 @@ fn features_are_byte_identical_with_one_and_two_threads() {
     assert!(one.status.success() && two.status.success());
     assert_eq!(one.stdout, two.stdout);
 }
+
+#[test]
+fn a_killed_run_leaves_the_old_output_or_the_whole_new_one() {
+    // `ser features --force` over an existing file, killed (SIGKILL, no clean-up) at points
+    // spread over its whole run: every time, the output is the old file or the complete new
+    // one, never a mix or a prefix.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.csv");
+    let args = [
+        "features",
+        "--demo",
+        "--quiet",
+        "--force",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let started = std::time::Instant::now();
+    assert!(ser(&args).status.success());
+    let whole = std::fs::read(&out).unwrap();
+    let run_time = started.elapsed();
+    let old = b"path,label,speaker,f0\nold.wav,anger,03,1\n".to_vec();
+    let points = 8;
+    for k in 0..=points {
+        std::fs::write(&out, &old).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ser"))
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(run_time * k / points);
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = std::fs::read(&out).unwrap();
+        assert!(
+            now == old || now == whole,
+            "killed after {k}/{points} of the run: {} bytes, neither the old file nor the new",
+            now.len()
+        );
+        // Whatever was left behind is a hidden temporary file, never a visible output.
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                name == "f.csv" || name == "f.csv.features" || name.starts_with(".f.csv"),
+                "{name}"
+            );
+        }
+    }
+}
