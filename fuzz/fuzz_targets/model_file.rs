@@ -4,23 +4,13 @@
 //! header and the weights behind the checksum.
 #![no_main]
 
+mod framing;
+
 use libfuzzer_sys::fuzz_target;
 use ser_mlp::{MODEL_MAGIC, Model};
-use ser_quant::crc32;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
-    let mut bytes = rest.to_vec();
-    if mode & 1 == 1 {
-        // Magic, version 1, then the fuzzer's body (header length, JSON, weights), then a
-        // matching checksum.
-        let mut sealed = MODEL_MAGIC.to_vec();
-        sealed.extend_from_slice(&1u32.to_le_bytes());
-        sealed.extend_from_slice(&bytes);
-        let crc = crc32(&sealed);
-        sealed.extend_from_slice(&crc.to_le_bytes());
-        bytes = sealed;
-    }
+    let Some(bytes) = framing::file_bytes(data, MODEL_MAGIC) else { return };
     let Ok(model) = Model::from_bytes(&bytes, "fuzz") else { return };
     // A model that loads runs on a row of its width, and what it writes reads back equal.
     let x = ndarray::Array2::from_elem((1, model.feature_names.len()), 0.5f32);
