@@ -13,7 +13,7 @@ static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 /// Writes results to stdout. A closed pipe is the reader's choice, not an error: the rest of
 /// the output is dropped and the command still finishes (its files are still written). Any
 /// other failure (a full disk behind `>`) is an error.
-pub(crate) fn print(args: std::fmt::Arguments) -> Result<(), CliError> {
+pub(crate) fn write_stdout(args: std::fmt::Arguments) -> Result<(), CliError> {
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return Ok(());
     }
@@ -27,20 +27,20 @@ pub(crate) fn print(args: std::fmt::Arguments) -> Result<(), CliError> {
     }
 }
 
-/// `print!` through [`print`]: a closed pipe ends the output quietly, not with a panic.
+/// `print!` through [`write_stdout`]: a closed pipe ends the output quietly, not with a panic.
 macro_rules! out {
     ($($arg:tt)*) => {
-        $crate::output::print(format_args!($($arg)*))
+        $crate::output::write_stdout(format_args!($($arg)*))
     };
 }
 
-/// `println!` through [`print`].
+/// `println!` through [`write_stdout`].
 macro_rules! outln {
     () => {
-        $crate::output::print(format_args!("\n"))
+        $crate::output::write_stdout(format_args!("\n"))
     };
     ($($arg:tt)*) => {
-        $crate::output::print(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
 
