@@ -2,8 +2,8 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::CliError;
 
@@ -85,7 +85,7 @@ fn folder_of(path: &Path) -> &Path {
 /// Whether a new file can be made in `dir`: makes an empty one and removes it. (Permission
 /// bits alone do not say: root ignores them, and read-only mounts and ACLs exist.)
 pub(crate) fn probe_folder(dir: &Path) -> std::io::Result<()> {
-    let probe = dir.join(temporary_name("write-probe"));
+    let probe = dir.join(format!(".ser-write-probe-{}", std::process::id()));
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -93,54 +93,14 @@ pub(crate) fn probe_folder(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_file(&probe)
 }
 
-/// A hidden name unique to this process and call: `.{base}.tmp-{pid}-{n}`.
-fn temporary_name(base: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        ".{base}.tmp-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Writes `path` atomically, so an interrupted run (killed, out of disk, a failing writer)
-/// leaves the old file or none, never a half-written one: the bytes go to a new temporary file
-/// beside it, which is flushed to disk, given the old file's permissions, and renamed over it;
-/// then the folder is synced so the rename itself survives a crash. On any failure the
-/// temporary file is removed.
+/// Writes `path` whole or not at all ([`ser_adaptive::mlp::write_atomically`]); errors name
+/// the file.
 pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> Result<(), CliError> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp: PathBuf = path.with_file_name(temporary_name(&file_name));
-    let result = (|| {
-        let mut out = BufWriter::new(
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)?,
-        );
-        write(&mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        if let Ok(old) = std::fs::metadata(path) {
-            file.set_permissions(old.permissions())?;
-        }
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(CliError(format!("{}: cannot write: {e}", path.display())));
-    }
-    // Best effort: not every platform can open a folder to sync it.
-    if let Ok(dir) = File::open(folder_of(path)) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    ser_adaptive::mlp::write_atomically(path, write)
+        .map_err(|e| CliError(format!("{}: cannot write: {e}", path.display())))
 }
 
 /// Quotes a CSV field when it holds a comma, a quote or a line break.

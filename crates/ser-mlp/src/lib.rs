@@ -31,6 +31,7 @@
 //! evaluation).
 
 mod adam;
+mod atomic;
 mod data;
 mod error;
 mod metrics;
@@ -41,6 +42,7 @@ mod rng;
 mod standardize;
 mod train;
 
+pub use atomic::write_atomically;
 pub use data::{Dataset, Split, leave_one_speaker_out, stratified_kfold, stratified_split};
 pub use error::{MlpError, Result};
 pub use metrics::{Metrics, classification_metrics};

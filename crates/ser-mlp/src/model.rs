@@ -350,48 +350,15 @@ impl Model {
         })
     }
 
-    /// Writes the model to `path` atomically: a new temporary file beside it, flushed to disk,
-    /// given the old file's permissions and renamed over it, then the folder synced; an
+    /// Writes the model to `path` through [`write_atomically`](crate::write_atomically): an
     /// interrupted write leaves the old file or none, never half of one. It replaces an
     /// existing file; callers that must not (the CLI without `--force`) check first.
     pub fn save(&self, path: &Path) -> Result<()> {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let fail = |e: std::io::Error| MlpError::ModelFile {
+        let bytes = self.to_bytes()?;
+        crate::write_atomically(path, |w| w.write_all(&bytes)).map_err(|e| MlpError::ModelFile {
             path: path.display().to_string(),
             reason: e.to_string(),
-        };
-        let bytes = self.to_bytes()?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = path.with_file_name(format!(
-            ".{name}.tmp-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        let written = (|| {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)?;
-            file.write_all(&bytes)?;
-            if let Ok(old) = std::fs::metadata(path) {
-                file.set_permissions(old.permissions())?;
-            }
-            file.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(fail(e));
-        }
-        // Best effort: not every platform can open a folder to sync it.
-        let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-        if let Ok(dir) = std::fs::File::open(folder.unwrap_or(Path::new("."))) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        })
     }
 
     /// Reads a model file.
