@@ -702,6 +702,16 @@ fn bad_feature_and_model_files_fail_cleanly() {
     let edited = |edit: &dyn Fn(usize, &str) -> String| -> Vec<String> {
         lines.iter().enumerate().map(|(i, l)| edit(i, l)).collect()
     };
+    // The lines with field `column` of line `row` (0 = the header) set to `value`.
+    let one_field = |row: usize, column: usize, value: &str| -> Vec<String> {
+        edited(&|i, l| {
+            if i == row {
+                with_field(l, column, value)
+            } else {
+                l.to_string()
+            }
+        })
+    };
     let bad_csvs: Vec<(&str, &str, Vec<String>, Vec<&str>)> = vec![
         (
             "features CSV with a missing column",
@@ -724,25 +734,13 @@ fn bad_feature_and_model_files_fail_cleanly() {
         (
             "features CSV with a non-number",
             "not_a_number.csv",
-            edited(&|i, l| {
-                if i == 5 {
-                    with_field(l, 20, "abc")
-                } else {
-                    l.to_string()
-                }
-            }),
+            one_field(5, 20, "abc"),
             vec!["line 6", "`mfcc_17` is `abc`, not a number"],
         ),
         (
             "features CSV with a NaN value",
             "nan_value.csv",
-            edited(&|i, l| {
-                if i == 5 {
-                    with_field(l, 20, "NaN")
-                } else {
-                    l.to_string()
-                }
-            }),
+            one_field(5, 20, "NaN"),
             vec!["line 6", "`mfcc_17` is NaN, not a finite number"],
         ),
         (
@@ -754,13 +752,7 @@ fn bad_feature_and_model_files_fail_cleanly() {
         (
             "features CSV with a renamed column",
             "renamed.csv",
-            edited(&|i, l| {
-                if i == 0 {
-                    with_field(l, 10, "mfcc_seven")
-                } else {
-                    l.to_string()
-                }
-            }),
+            one_field(0, 10, "mfcc_seven"),
             vec!["no column `mfcc_7`", "another configuration"],
         ),
     ];
