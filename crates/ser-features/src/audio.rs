@@ -111,16 +111,32 @@ fn has_mpeg_count_tag(bytes: &[u8]) -> bool {
         .any(|w| w == b"Xing" || w == b"Info" || w == b"VBRI")
 }
 
+/// Where a WAV (`RIFF....WAVE`) or AIFF (`FORM....AIFF`/`AIFC`) container starts in `bytes`, and
+/// whether it is little-endian (a WAV). Like symphonia's probe, which scans up to
+/// [`PROBE_DEPTH`] bytes for a format's marker, this finds one after leading junk or metadata
+/// too, so the checks made before symphonia parses see the header it will parse.
+fn container(bytes: &[u8]) -> Option<(usize, bool)> {
+    let searched = &bytes[..bytes.len().min(PROBE_DEPTH + 12)];
+    searched
+        .windows(12)
+        .enumerate()
+        .find_map(|(start, w)| match (&w[..4], &w[8..12]) {
+            (b"RIFF", b"WAVE") => Some((start, true)),
+            (b"FORM", b"AIFF" | b"AIFC") => Some((start, false)),
+            _ => None,
+        })
+}
+
+/// How far symphonia's probe looks for a format's marker (its default `max_probe_depth`).
+const PROBE_DEPTH: usize = 1 << 20;
+
 /// Where a WAV or AIFF chunk starts and the length its header declares: `(little_endian,
 /// payload offset, declared length)`. `wav_id` names it in a WAV, `aiff_id` in an AIFF. The
 /// payload may run past the end of `bytes` (a truncated file).
 fn find_chunk(bytes: &[u8], wav_id: &[u8; 4], aiff_id: &[u8; 4]) -> Option<(bool, usize, usize)> {
-    let (little_endian, id) = match (bytes.get(..4)?, bytes.get(8..12)?) {
-        (b"RIFF", b"WAVE") => (true, wav_id),
-        (b"FORM", b"AIFF" | b"AIFC") => (false, aiff_id),
-        _ => return None,
-    };
-    let mut pos = 12usize;
+    let (start, little_endian) = container(bytes)?;
+    let id = if little_endian { wav_id } else { aiff_id };
+    let mut pos = start + 12;
     while let Some(header) = bytes.get(pos..pos.checked_add(8)?) {
         let len = read_uint(&header[4..], 4, little_endian)?;
         if &header[..4] == id {
@@ -163,18 +179,20 @@ fn cut_sample_data(bytes: &[u8]) -> Option<(usize, usize)> {
 /// lengths the bytes have, so the file decodes like any other.
 fn fill_streamed_wav_sizes(bytes: &mut [u8]) {
     const UNKNOWN: [u8; 4] = [0xFF; 4];
-    let Some((true, payload, 0xFFFF_FFFF)) = find_chunk(bytes, b"data", b"SSND") else {
+    let (Some((start, _)), Some((true, payload, 0xFFFF_FFFF))) =
+        (container(bytes), find_chunk(bytes, b"data", b"SSND"))
+    else {
         return;
     };
     let (Ok(data), Ok(riff)) = (
         u32::try_from(bytes.len() - payload),
-        u32::try_from(bytes.len() - 8),
+        u32::try_from(bytes.len() - start - 8),
     ) else {
         return;
     };
     bytes[payload - 4..payload].copy_from_slice(&data.to_le_bytes());
-    if bytes[4..8] == UNKNOWN {
-        bytes[4..8].copy_from_slice(&riff.to_le_bytes());
+    if bytes[start + 4..start + 8] == UNKNOWN {
+        bytes[start + 4..start + 8].copy_from_slice(&riff.to_le_bytes());
     }
 }
 
@@ -544,6 +562,59 @@ mod tests {
             255, 253, 62, 0, 0, 0, 125, 0, 0, 2, 0, 16, 0,
         ];
         assert!(decode_bytes(bytes).is_err());
+    }
+
+    /// Found by a campaign of `decode_extract` built with overflow checks (session 5, after
+    /// 1,177 executions): the WAV of the test above behind one junk byte, declaring 32800
+    /// channels. Symphonia's probe scans past leading junk for the `RIFF` marker, but the
+    /// channel check looked only at offset 0, so symphonia's block-align arithmetic overflowed
+    /// again. The checks now find the container where symphonia does (`container`).
+    #[test]
+    fn fuzz_regression_wav_after_a_junk_byte_with_32800_channels_is_refused() {
+        let bytes = vec![
+            0xfd, 0x52, 0x49, 0x46, 0x46, 0x64, 0x1f, 0x00, 0x00, 0x57, 0x41, 0x56, 0x45, 0x66,
+            0x6d, 0x74, 0x20, 0x10, 0x00, 0x00, 0x00, 0x01, 0x00, 0x20, 0x80, 0x3e, 0x01, 0x00,
+            0x00, 0x00, 0x7d, 0x00, 0x00, 0x02, 0x7f, 0x10, 0x00, 0x00, 0xbb,
+        ];
+        assert!(matches!(
+            decode_bytes(bytes),
+            Err(FeatureError::Channels { channels: 32800 })
+        ));
+    }
+
+    /// Leading junk or metadata before a WAV or AIFF is skipped by symphonia, and so by the
+    /// checks made before it: the audio decodes, a streamed WAV's sizes are filled in, an
+    /// absurd channel count is refused, a cut file gets the error it gets without the junk.
+    #[test]
+    fn a_wav_or_aiff_after_leading_junk_is_checked_where_it_starts() {
+        let samples: Vec<f32> = (0..3000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
+        let junk = b"junk before the header\0\0";
+        let behind = |file: &[u8]| [&junk[..], file].concat();
+        let wav = float_wav(&samples);
+        assert_eq!(decode_bytes(behind(&wav)).unwrap().samples, samples);
+
+        let mut streamed = wav.clone();
+        streamed[4..8].copy_from_slice(&[0xFF; 4]);
+        streamed[40..44].copy_from_slice(&[0xFF; 4]);
+        assert_eq!(decode_bytes(behind(&streamed)).unwrap().samples, samples);
+
+        let mut wide = wav.clone();
+        wide[22..24].copy_from_slice(&40000u16.to_le_bytes());
+        assert!(matches!(
+            decode_bytes(behind(&wide)),
+            Err(FeatureError::Channels { channels: 40000 })
+        ));
+
+        // Cut inside the samples, or just after the data chunk's header: the same error as
+        // without the junk.
+        for end in [wav.len() - 100, 50] {
+            let alone = decode_bytes(wav[..end].to_vec()).unwrap_err();
+            let after_junk = decode_bytes(behind(&wav[..end])).unwrap_err();
+            assert_eq!(format!("{after_junk:?}"), format!("{alone:?}"));
+        }
+        assert_eq!(container(&behind(&wav)), Some((junk.len(), true)));
+        assert_eq!(container(&wav), Some((0, true)));
+        assert_eq!(container(b"RIFF"), None);
     }
 
     /// A WAV declaring 40000 channels and an AIFF declaring 65535 overflowed symphonia's

@@ -63,6 +63,12 @@ fn an_aiff_cut_in_its_samples_says_so_not_header() {
         }
         other => panic!("expected TruncatedData, got {other:?}"),
     }
+    // The same file behind leading junk, which symphonia's probe skips: the same numbers.
+    let behind = [&b"junk"[..], &bytes[..cut]].concat();
+    assert_eq!(
+        format!("{:?}", decode_bytes(behind)),
+        format!("{:?}", decode_bytes(bytes[..cut].to_vec()))
+    );
     // Cut inside the header: still a truncated header.
     assert!(matches!(
         decode_bytes(bytes[..30].to_vec()),
