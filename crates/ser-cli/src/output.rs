@@ -66,13 +66,7 @@ pub(crate) fn check_writable(path: &Path, force: bool) -> Result<(), CliError> {
     if !parent.is_dir() {
         return Err(CliError(format!("{}: no such folder", parent.display())));
     }
-    probe_folder(parent).map_err(|e| {
-        CliError(format!(
-            "{}: cannot write in {}: {e}",
-            path.display(),
-            parent.display()
-        ))
-    })
+    check_folder_takes_files(parent, path)
 }
 
 /// The folder `path` is in (`.` for a bare file name).
@@ -82,15 +76,23 @@ fn folder_of(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// Whether a new file can be made in `dir`: makes an empty one and removes it. (Permission
-/// bits alone do not say: root ignores them, and read-only mounts and ACLs exist.)
-pub(crate) fn probe_folder(dir: &Path) -> std::io::Result<()> {
+/// Fails, naming the `output` to be written there, unless a new file can be made in `dir`:
+/// makes an empty one and removes it. (Permission bits alone do not say: root ignores them,
+/// and read-only mounts and ACLs exist.)
+pub(crate) fn check_folder_takes_files(dir: &Path, output: &Path) -> Result<(), CliError> {
     let probe = dir.join(format!(".ser-write-probe-{}", std::process::id()));
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&probe)?;
-    std::fs::remove_file(&probe)
+        .open(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            CliError(format!(
+                "{}: cannot write in {}: {e}",
+                output.display(),
+                dir.display()
+            ))
+        })
 }
 
 /// Writes `path` whole or not at all ([`ser_adaptive::mlp::write_atomically`]); errors name

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::CliError;
 use crate::extract::{Cache, extract_cached, labelled_dataset, list, thread_pool};
-use crate::output::{outln, probe_folder, write_atomically};
+use crate::output::{check_folder_takes_files, outln, write_atomically};
 
 /// Seeds from `A..B` (inclusive: `0..9` is ten seeds), `A..=B`, or a list `0,3,7`.
 fn parse_seeds(text: &str) -> Result<Vec<u64>, CliError> {
@@ -152,22 +152,9 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
     // take new files: found now, not after the whole run.
     let writable = out
         .ancestors()
-        .map(|a| {
-            if a.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                a
-            }
-        })
         .find(|a| a.is_dir())
         .unwrap_or(Path::new("."));
-    probe_folder(writable).map_err(|e| {
-        CliError(format!(
-            "{}: cannot write in {}: {e}",
-            out.display(),
-            writable.display()
-        ))
-    })?;
+    check_folder_takes_files(writable, &out)?;
     let quiet = m.get_flag("quiet");
     let seeds = parse_seeds(
         m.get_one::<String>("seeds")

@@ -130,17 +130,21 @@ fn container(bytes: &[u8]) -> Option<(usize, bool)> {
 /// How far symphonia's probe looks for a format's marker (its default `max_probe_depth`).
 const PROBE_DEPTH: usize = 1 << 20;
 
-/// Where a WAV or AIFF chunk starts and the length its header declares: `(little_endian,
-/// payload offset, declared length)`. `wav_id` names it in a WAV, `aiff_id` in an AIFF. The
-/// payload may run past the end of `bytes` (a truncated file).
-fn find_chunk(bytes: &[u8], wav_id: &[u8; 4], aiff_id: &[u8; 4]) -> Option<(bool, usize, usize)> {
-    let (start, little_endian) = container(bytes)?;
+/// Where a chunk of the WAV or AIFF `container` (as [`container`] found it) starts and the
+/// length its header declares: `(payload offset, declared length)`. `wav_id` names it in a WAV,
+/// `aiff_id` in an AIFF. The payload may run past the end of `bytes` (a truncated file).
+fn find_chunk(
+    bytes: &[u8],
+    (start, little_endian): (usize, bool),
+    wav_id: &[u8; 4],
+    aiff_id: &[u8; 4],
+) -> Option<(usize, usize)> {
     let id = if little_endian { wav_id } else { aiff_id };
     let mut pos = start + 12;
     while let Some(header) = bytes.get(pos..pos.checked_add(8)?) {
         let len = read_uint(&header[4..], 4, little_endian)?;
         if &header[..4] == id {
-            return Some((little_endian, pos + 8, len));
+            return Some((pos + 8, len));
         }
         pos = pos.checked_add(8)?.checked_add(len)?.checked_add(len & 1)?;
     }
@@ -157,9 +161,10 @@ fn read_uint(b: &[u8], n: usize, little_endian: bool) -> Option<usize> {
     })
 }
 
-/// The channel count a WAV `fmt ` or AIFF `COMM` chunk declares, if `bytes` holds one.
-fn declared_channels(bytes: &[u8]) -> Option<usize> {
-    let (little_endian, payload, _) = find_chunk(bytes, b"fmt ", b"COMM")?;
+/// The channel count the `container`'s WAV `fmt ` or AIFF `COMM` chunk declares, if it holds one.
+fn declared_channels(bytes: &[u8], container: (usize, bool)) -> Option<usize> {
+    let little_endian = container.1;
+    let (payload, _) = find_chunk(bytes, container, b"fmt ", b"COMM")?;
     // The channel count is the fmt chunk's second u16 and the COMM chunk's first.
     let field = payload + if little_endian { 2 } else { 0 };
     read_uint(bytes.get(field..)?, 2, little_endian)
@@ -168,8 +173,8 @@ fn declared_channels(bytes: &[u8]) -> Option<usize> {
 /// For a WAV or AIFF whose sample data chunk (`data`, `SSND`) starts in the file but ends past
 /// it: the bytes it declares and the bytes present. Tells a cut in the samples from a cut in
 /// the header when the parser only says "end of file".
-fn cut_sample_data(bytes: &[u8]) -> Option<(usize, usize)> {
-    let (_, payload, len) = find_chunk(bytes, b"data", b"SSND")?;
+fn cut_sample_data(bytes: &[u8], container: (usize, bool)) -> Option<(usize, usize)> {
+    let (payload, len) = find_chunk(bytes, container, b"data", b"SSND")?;
     let present = bytes.len().checked_sub(payload)?;
     (present < len).then_some((len, present))
 }
@@ -177,11 +182,12 @@ fn cut_sample_data(bytes: &[u8]) -> Option<(usize, usize)> {
 /// A WAV written to a pipe cannot go back to fill in its sizes, so tools such as ffmpeg write
 /// `0xFFFFFFFF` for the RIFF and `data` chunk lengths: "until the end". Those are set to the
 /// lengths the bytes have, so the file decodes like any other.
-fn fill_streamed_wav_sizes(bytes: &mut [u8]) {
+fn fill_streamed_wav_sizes(bytes: &mut [u8], container: (usize, bool)) {
     const UNKNOWN: [u8; 4] = [0xFF; 4];
-    let (Some((start, _)), Some((true, payload, 0xFFFF_FFFF))) =
-        (container(bytes), find_chunk(bytes, b"data", b"SSND"))
-    else {
+    let (start, true) = container else {
+        return;
+    };
+    let Some((payload, 0xFFFF_FFFF)) = find_chunk(bytes, container, b"data", b"SSND") else {
         return;
     };
     let (Ok(data), Ok(riff)) = (
@@ -197,14 +203,18 @@ fn fill_streamed_wav_sizes(bytes: &mut [u8]) {
 }
 
 fn decode_inner(mut bytes: Vec<u8>) -> Result<Audio> {
-    fill_streamed_wav_sizes(&mut bytes);
-    // Checked before symphonia parses the header: a channel count near u16::MAX overflows its
-    // frame-size arithmetic (a panic with overflow checks, a wrong size without).
-    if let Some(n) = declared_channels(&bytes).filter(|&n| n == 0 || n > MAX_CHANNELS) {
-        return Err(FeatureError::Channels { channels: n });
+    // Found once: for a file that is no WAV or AIFF the search reads up to PROBE_DEPTH bytes.
+    let riff = container(&bytes);
+    if let Some(riff) = riff {
+        fill_streamed_wav_sizes(&mut bytes, riff);
+        // Checked before symphonia parses the header: a channel count near u16::MAX overflows
+        // its frame-size arithmetic (a panic with overflow checks, a wrong size without).
+        if let Some(n) = declared_channels(&bytes, riff).filter(|&n| n == 0 || n > MAX_CHANNELS) {
+            return Err(FeatureError::Channels { channels: n });
+        }
     }
     let mpeg_count_tag = has_mpeg_count_tag(&bytes);
-    let cut = cut_sample_data(&bytes);
+    let cut = riff.and_then(|riff| cut_sample_data(&bytes, riff));
     let mss = MediaSourceStream::new(
         Box::new(Cursor::new(bytes)),
         MediaSourceStreamOptions::default(),
@@ -632,12 +642,13 @@ mod tests {
         let mut aiff = b"FORM\0\0\0\x30AIFFCOMM\0\0\0\x12\xff\xff".to_vec();
         aiff.extend_from_slice(&[0, 0, 0, 1, 0, 16, 0x40, 0x0c, 0xfa, 0, 0, 0, 0, 0, 0, 0]);
         aiff.extend_from_slice(b"SSND\0\0\0\x0a\0\0\0\0\0\0\0\0\0\0");
-        assert_eq!(declared_channels(&aiff), Some(65535));
+        assert_eq!(container(&aiff), Some((0, false)));
+        assert_eq!(declared_channels(&aiff, (0, false)), Some(65535));
         assert!(matches!(
             decode_bytes(aiff),
             Err(FeatureError::Channels { channels: 65535 })
         ));
-        assert_eq!(declared_channels(&wav), Some(1));
+        assert_eq!(declared_channels(&wav, (0, true)), Some(1));
         assert!(decode_bytes(wav).is_ok());
     }
 
