@@ -11,6 +11,9 @@ mkdir -p "$corpus"/{decode_extract,features_csv,model_file,packed_model,unpack}
 for f in crates/ser-features/tests/golden/audio/*; do
     case "$f" in *.npy | *.json) ;; *) cp "$f" "$corpus/decode_extract/" ;; esac
 done
+# And the MP3 behind a 100-byte ID3v2.4 tag (an MP3's metadata leads its audio).
+{ printf 'ID3\4\0\0\0\0\0\144'; head -c 100 /dev/zero; cat crates/ser-features/tests/golden/audio/mp3.mp3; } \
+    > "$corpus/decode_extract/id3v2_mp3"
 
 cargo build --release -q -p ser-cli
 ser=target/release/ser

@@ -223,10 +223,20 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// An ID3v2.4 tag declaring `size` bytes (all zero) after its 10-byte header, as an MP3's
+/// metadata (cover art, say) leads the audio.
+fn id3v2_tag(size: usize) -> Vec<u8> {
+    let mut tag = b"ID3\x04\0\0".to_vec();
+    tag.extend((0..4).rev().map(|i| ((size >> (7 * i)) & 0x7f) as u8));
+    tag.resize(10 + size, 0);
+    tag
+}
+
 /// The valid but unusual audio files, by case name: silent, 1 sample, 10 ms, 8 channels,
-/// 8 kHz, 96 kHz, AIFF data named `.wav`.
+/// 8 kHz, 96 kHz, AIFF data named `.wav`, audio behind a 1.2 MB ID3v2 tag.
 fn edge_audio(dir: &Path) -> Vec<(&'static str, PathBuf)> {
     let eight: Vec<f32> = tone(4000, 16_000).iter().flat_map(|&v| [v; 8]).collect();
+    let tagged = [id3v2_tag(1_200_000), wav16(16_000, &tone(4000, 16_000))].concat();
     vec![
         (
             "silent audio",
@@ -255,6 +265,10 @@ fn edge_audio(dir: &Path) -> Vec<(&'static str, PathBuf)> {
         (
             "AIFF data named .wav",
             write(dir, "aiff.wav", &aiff(16_000, 1, 4000, &tone(4000, 16_000))),
+        ),
+        (
+            "audio behind a 1.2 MB ID3v2 tag",
+            write(dir, "tagged.wav", &tagged),
         ),
     ]
 }
@@ -367,6 +381,12 @@ fn bad_audio_files_fail_cleanly_and_name_the_file() {
             "truncated WAV header",
             "cut_header.wav",
             full[..30].to_vec(),
+            "truncated header",
+        ),
+        (
+            "file cut inside its ID3v2 tag",
+            "cut_tag.mp3",
+            id3v2_tag(2_000)[..1_000].to_vec(),
             "truncated header",
         ),
         (
@@ -1556,7 +1576,11 @@ fn unusual_but_valid_audio_gives_features() {
     // The reference: the same quarter-second tone as a mono 16 kHz WAV.
     let mono = write(dir, "mono.wav", &wav16(16_000, &tone(4000, 16_000)));
     let reference = one_row_of_180_finite(&features(&mono)).unwrap();
-    for case in ["8-channel audio", "AIFF data named .wav"] {
+    for case in [
+        "8-channel audio",
+        "AIFF data named .wav",
+        "audio behind a 1.2 MB ID3v2 tag",
+    ] {
         cases.check(case, vectors.get(case) == Some(&reference), || {
             "its features differ from those of the same tone as a mono WAV".into()
         });

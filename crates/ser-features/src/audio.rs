@@ -37,7 +37,7 @@ impl Audio {
 /// OGG/Vorbis, AIFF) to mono at its native rate.
 ///
 /// The format is detected from the content, never from the extension, so AIFF data named
-/// `.wav` decodes. Errors name the file and the cause: a missing or empty file, a truncated
+/// `.wav` decodes; ID3v2 tags at the start (an MP3's metadata and cover art) are skipped. Errors name the file and the cause: a missing or empty file, a truncated
 /// header or data, bytes that are not audio, an unsupported codec, a corrupt packet, NaN or
 /// infinite samples, a zero or absurd sample rate or channel count.
 ///
@@ -92,23 +92,49 @@ fn check_rate(rate: u64) -> Result<()> {
 }
 
 /// Whether an MPEG audio file carries a Xing, Info or VBRI tag (an exact frame count) in its
-/// first frame, after any ID3v2 tag.
+/// first frame. `bytes` start at the audio, after any ID3v2 tag ([`leading_id3v2_len`]).
 fn has_mpeg_count_tag(bytes: &[u8]) -> bool {
-    let mut start = 0usize;
-    if bytes.len() >= 10 && &bytes[..3] == b"ID3" {
-        // ID3v2 size: four 7-bit bytes, plus the 10-byte header and an optional footer.
-        let size = bytes[6..10]
-            .iter()
-            .fold(0usize, |n, b| (n << 7) | usize::from(b & 0x7f));
-        let footer = if bytes[5] & 0x10 != 0 { 10 } else { 0 };
-        start = 10 + size + footer;
-    }
     // The tag sits at most 36 bytes into the first frame; allow for a little padding before it.
-    let window = bytes.get(start..).unwrap_or_default();
-    let window = &window[..window.len().min(512)];
+    let window = &bytes[..bytes.len().min(512)];
     window
         .windows(4)
         .any(|w| w == b"Xing" || w == b"Info" || w == b"VBRI")
+}
+
+/// How many bytes the ID3v2 tags at the start of `bytes` take (0 if there is none), or
+/// `TruncatedHeader` if the file ends inside one.
+///
+/// An MP3's ID3v2 tag is metadata we do not read, and embedded cover art can make it
+/// megabytes long. Symphonia is built without its ID3v2 reader, so its probe would scan through
+/// the tag for a format marker byte by byte, and give up after [`PROBE_DEPTH`] bytes (a file
+/// behind a tag that long was refused as not audio). So the tags are cut off before probing.
+/// A header that is not a valid ID3v2 one (version 2.2 to 2.4, 7-bit size bytes) is left to
+/// the probe, as junk.
+fn leading_id3v2_len(bytes: &[u8]) -> Result<usize> {
+    let mut end = 0usize;
+    while let Some(header) = bytes.get(end..end + 10) {
+        let valid = &header[..3] == b"ID3"
+            && (2..=4).contains(&header[3])
+            && header[4] != 0xFF
+            && header[6..10].iter().all(|b| b & 0x80 == 0);
+        if !valid {
+            break;
+        }
+        // Four 7-bit bytes of size, after the 10-byte header; ID3v2.4 may add a 10-byte footer.
+        let size = header[6..10]
+            .iter()
+            .fold(0usize, |n, &b| (n << 7) | usize::from(b));
+        let footer = if header[3] == 4 && header[5] & 0x10 != 0 {
+            10
+        } else {
+            0
+        };
+        end += 10 + size + footer;
+        if end > bytes.len() {
+            return Err(FeatureError::TruncatedHeader);
+        }
+    }
+    Ok(end)
 }
 
 /// Where a WAV (`RIFF....WAVE`) or AIFF (`FORM....AIFF`/`AIFC`) container starts in `bytes`, and
@@ -203,6 +229,12 @@ fn fill_streamed_wav_sizes(bytes: &mut [u8], container: (usize, bool)) {
 }
 
 fn decode_inner(mut bytes: Vec<u8>) -> Result<Audio> {
+    let tags = leading_id3v2_len(&bytes)?;
+    if tags == bytes.len() {
+        // Nothing but metadata.
+        return Err(FeatureError::NoAudioTrack);
+    }
+    bytes.drain(..tags);
     // Found once: for a file that is no WAV or AIFF the search reads up to PROBE_DEPTH bytes.
     let riff = container(&bytes);
     if let Some(riff) = riff {
@@ -653,18 +685,86 @@ mod tests {
     }
 
     #[test]
-    fn mpeg_count_tags_are_found_after_an_id3_tag() {
+    fn mpeg_count_tags_are_found_in_the_first_frame() {
         let mut frame = vec![0xFF, 0xFB, 0x90, 0x64];
         frame.extend_from_slice(&[0; 32]);
         frame.extend_from_slice(b"Xing");
         assert!(has_mpeg_count_tag(&frame));
-        // ID3v2 header declaring 300 bytes of tag (syncsafe 0x00 0x00 0x02 0x2C).
-        let mut tagged = b"ID3\x04\x00\x00\x00\x00\x02\x2C".to_vec();
-        tagged.extend(std::iter::repeat_n(b'X', 300));
-        tagged.extend_from_slice(&frame);
-        assert!(has_mpeg_count_tag(&tagged));
         let plain = [0xFF, 0xFB, 0x90, 0x64, 0, 0, 0, 0];
         assert!(!has_mpeg_count_tag(&plain));
+    }
+
+    /// An ID3v2 header (version 2.`major`) declaring `size` bytes of tag, the bytes zero.
+    fn id3v2_tag(major: u8, size: usize) -> Vec<u8> {
+        let mut tag = b"ID3".to_vec();
+        tag.extend_from_slice(&[major, 0, 0]);
+        tag.extend((0..4).rev().map(|i| ((size >> (7 * i)) & 0x7f) as u8));
+        tag.resize(10 + size, 0);
+        tag
+    }
+
+    #[test]
+    fn leading_id3v2_tags_are_measured() {
+        let audio = b"RIFF....WAVE";
+        let tagged = [id3v2_tag(3, 300), audio.to_vec()].concat();
+        assert_eq!(leading_id3v2_len(&tagged).unwrap(), 310);
+        // Two tags in a row; a v2.4 footer adds 10 bytes.
+        let mut footer = id3v2_tag(4, 20);
+        footer[5] = 0x10;
+        footer.extend_from_slice(b"3DI\x04\0\x10\0\0\0\x14");
+        let two = [id3v2_tag(2, 5), footer, audio.to_vec()].concat();
+        assert_eq!(leading_id3v2_len(&two).unwrap(), 15 + 40);
+        // No tag, or a header that is no valid ID3v2 one (version 2.9, a size byte >= 0x80).
+        assert_eq!(leading_id3v2_len(audio).unwrap(), 0);
+        assert_eq!(leading_id3v2_len(&id3v2_tag(9, 4)).unwrap(), 0);
+        let mut wide = id3v2_tag(3, 4);
+        wide[9] = 0x84;
+        assert_eq!(leading_id3v2_len(&wide).unwrap(), 0);
+        // A file cut inside its tag.
+        assert!(matches!(
+            leading_id3v2_len(&tagged[..200]),
+            Err(FeatureError::TruncatedHeader)
+        ));
+        assert!(matches!(
+            decode_bytes(tagged[..200].to_vec()),
+            Err(FeatureError::TruncatedHeader)
+        ));
+        assert!(matches!(
+            decode_bytes(id3v2_tag(3, 300)),
+            Err(FeatureError::NoAudioTrack)
+        ));
+    }
+
+    /// Cover art can make an MP3's ID3v2 tag megabytes long. Symphonia's probe (built without
+    /// its ID3v2 reader) scanned through such a tag for a format marker and gave up after 1 MiB,
+    /// so the file was refused as not audio; the tag is now cut off before probing. What the tag
+    /// holds is not taken for audio, and a WAV behind it gets the checks made before parsing.
+    #[test]
+    fn audio_behind_an_id3v2_tag_longer_than_the_probe_depth_decodes() {
+        let mp3 = include_bytes!("../tests/golden/audio/mp3.mp3");
+        let alone = decode_bytes(mp3.to_vec()).unwrap();
+        let big = id3v2_tag(4, PROBE_DEPTH + 200_000);
+        let tagged = decode_bytes([&big[..], mp3].concat()).unwrap();
+        assert_eq!(tagged, alone);
+
+        // A WAV header declaring 40000 channels inside the tag (an embedded object) is the
+        // tag's business, not the audio's.
+        let mut holding = id3v2_tag(3, 1000);
+        holding[100..112].copy_from_slice(b"RIFF\x24\0\0\0WAVE");
+        holding[112..124].copy_from_slice(b"fmt \x10\0\0\0\x01\0\x40\x9c");
+        let tagged = decode_bytes([&holding[..], mp3].concat()).unwrap();
+        assert_eq!(tagged, alone);
+
+        let samples: Vec<f32> = (0..3000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
+        let wav = float_wav(&samples);
+        let tagged = [&big[..], &wav].concat();
+        assert_eq!(decode_bytes(tagged).unwrap().samples, samples);
+        let mut wide = wav.clone();
+        wide[22..24].copy_from_slice(&40000u16.to_le_bytes());
+        assert!(matches!(
+            decode_bytes([&big[..], &wide].concat()),
+            Err(FeatureError::Channels { channels: 40000 })
+        ));
     }
 
     #[test]
