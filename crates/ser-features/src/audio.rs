@@ -37,9 +37,10 @@ impl Audio {
 /// OGG/Vorbis, AIFF) to mono at its native rate.
 ///
 /// The format is detected from the content, never from the extension, so AIFF data named
-/// `.wav` decodes; ID3v2 tags at the start (an MP3's metadata and cover art) are skipped. Errors name the file and the cause: a missing or empty file, a truncated
-/// header or data, bytes that are not audio, an unsupported codec, a corrupt packet, NaN or
-/// infinite samples, a zero or absurd sample rate or channel count.
+/// `.wav` decodes; ID3v2 tags at the start (an MP3's metadata and cover art) are skipped.
+/// Errors name the file and the cause: a missing or empty file, a truncated header or data,
+/// bytes that are not audio, an unsupported codec, a corrupt packet, NaN or infinite samples, a
+/// zero or absurd sample rate or channel count.
 ///
 /// ```no_run
 /// let audio = ser_features::decode_file("speech.wav")?;
@@ -714,15 +715,32 @@ mod tests {
         footer.extend_from_slice(b"3DI\x04\0\x10\0\0\0\x14");
         let two = [id3v2_tag(2, 5), footer, audio.to_vec()].concat();
         assert_eq!(leading_id3v2_len(&two).unwrap(), 15 + 40);
-        // No tag, or a header that is no valid ID3v2 one (version 2.9, a size byte >= 0x80).
+        // The footer flag means nothing before ID3v2.4.
+        let mut v3 = id3v2_tag(3, 20);
+        v3[5] = 0x10;
+        assert_eq!(
+            leading_id3v2_len(&[v3, audio.to_vec()].concat()).unwrap(),
+            30
+        );
+        // No tag, or a header that is no valid ID3v2 one (version 2.9, minor version 255, a
+        // size byte >= 0x80).
         assert_eq!(leading_id3v2_len(audio).unwrap(), 0);
         assert_eq!(leading_id3v2_len(&id3v2_tag(9, 4)).unwrap(), 0);
+        let mut minor = id3v2_tag(3, 4);
+        minor[4] = 0xFF;
+        assert_eq!(leading_id3v2_len(&minor).unwrap(), 0);
         let mut wide = id3v2_tag(3, 4);
         wide[9] = 0x84;
         assert_eq!(leading_id3v2_len(&wide).unwrap(), 0);
-        // A file cut inside its tag.
+        // A file cut inside its tag, or a tag declaring the most ID3v2 allows (256 MiB).
         assert!(matches!(
             leading_id3v2_len(&tagged[..200]),
+            Err(FeatureError::TruncatedHeader)
+        ));
+        let mut most = tagged.clone();
+        most[6..10].copy_from_slice(&[0x7F; 4]);
+        assert!(matches!(
+            leading_id3v2_len(&most),
             Err(FeatureError::TruncatedHeader)
         ));
         assert!(matches!(
@@ -758,6 +776,9 @@ mod tests {
         let samples: Vec<f32> = (0..3000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
         let wav = float_wav(&samples);
         let tagged = [&big[..], &wav].concat();
+        assert_eq!(decode_bytes(tagged).unwrap().samples, samples);
+        // Junk between the tag and the audio is scanned past, as without a tag.
+        let tagged = [&big[..], b"junk", &wav].concat();
         assert_eq!(decode_bytes(tagged).unwrap().samples, samples);
         let mut wide = wav.clone();
         wide[22..24].copy_from_slice(&40000u16.to_le_bytes());

@@ -45,7 +45,7 @@ pub enum FeatureError {
     /// The container holds no audio track.
     #[error("the file holds no audio track")]
     NoAudioTrack,
-    /// The header ends before it is complete.
+    /// The header, or an ID3v2 tag leading the audio, ends before it is complete.
     #[error("truncated header: the file ends inside the header")]
     TruncatedHeader,
     /// The sample data chunk of a WAV or AIFF (`data`, `SSND`) ends before the length its
