@@ -93,7 +93,7 @@ fn check_rate(rate: u64) -> Result<()> {
 }
 
 /// Whether an MPEG audio file carries a Xing, Info or VBRI tag (an exact frame count) in its
-/// first frame. `bytes` start at the audio, after any ID3v2 tag ([`leading_id3v2_len`]).
+/// first frame. `bytes` start after any valid leading ID3v2 tag ([`leading_id3v2_len`]).
 fn has_mpeg_count_tag(bytes: &[u8]) -> bool {
     // The tag sits at most 36 bytes into the first frame; allow for a little padding before it.
     let window = &bytes[..bytes.len().min(512)];
