@@ -1,7 +1,7 @@
 //! Feature extraction speed: `cargo bench -p ser-benches --bench features`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ser_adaptive::features::corpus::demo::{DemoConfig, DemoCorpus};
+use ser_adaptive::data::demo::{DemoConfig, DemoCorpus};
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor, Stft, Tuning};
 
 /// A 3 s speech-like clip: demo utterances of one speaker, concatenated, at `rate`.

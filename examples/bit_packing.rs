@@ -14,7 +14,8 @@ use std::time::Instant;
 
 use ser_adaptive::prelude::*;
 use ser_adaptive::quant::{
-    BitPlanes, DenseStream, Kernel, Packing, QuantizedLayer, RowAligned, SymmetricQuantizer,
+    BitPlanes, DenseStream, Kernel, Packing, QuantizedLayer, RowAligned, Scratch,
+    SymmetricQuantizer,
 };
 
 fn main() -> Result<()> {

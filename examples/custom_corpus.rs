@@ -12,16 +12,14 @@
 
 use std::path::{Path, PathBuf};
 
-use ser_adaptive::features::FeatureError;
-use ser_adaptive::features::corpus::demo::{DemoConfig, DemoCorpus};
-use ser_adaptive::features::corpus::{self, CorpusKind};
+use ser_adaptive::data::corpus::{self, CorpusKind};
+use ser_adaptive::data::demo::{DemoConfig, DemoCorpus};
 use ser_adaptive::features::encode_wav_pcm16;
-use ser_adaptive::mlp::{classification_metrics, leave_one_speaker_out};
 use ser_adaptive::prelude::*;
 
 /// An I/O error naming its file.
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FeatureError + '_ {
-    move |e| FeatureError::Io(e).in_file(path)
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::io(path, e)
 }
 
 fn write_demo_corpus(dir: &Path) -> Result<PathBuf> {
@@ -63,41 +61,43 @@ fn main() -> Result<()> {
     }
 
     let extractor = FeatureExtractor::new(FeatureConfig::default())?;
-    let (data, failures) = Dataset::from_audio(&listing, &extractor)?;
-    for f in &failures {
-        println!("  could not read: {f}");
+    let extraction = extract(Source::files(listing), &extractor, None, &|| {});
+    for (_, e) in &extraction.failures {
+        println!("  could not read: {e}");
     }
+    let data = extraction.into_dataset()?;
     println!("{} rows, classes {:?}", data.len(), data.classes);
 
-    // Leave one speaker out: every speaker is the test set once, never heard in training.
-    let mut accuracies = Vec::new();
-    for (speaker, split) in leave_one_speaker_out(&data.speakers)? {
-        let config = TrainConfig {
-            max_epochs: 60,
-            ..TrainConfig::default()
-        };
-        let model = train_model(
-            &data,
-            &split.train,
-            &config,
-            extractor.config(),
-            &mut |_| {},
-        )?
-        .model;
-        let test = data.subset(&split.test);
-        let predicted = model.predict(test.x.view())?;
-        let m = classification_metrics(&test.labels, &predicted, data.classes.len())?;
-        println!(
-            "  held out {speaker}: WA {:.1} %, UA {:.1} % ({} utterances)",
-            100.0 * m.accuracy,
-            100.0 * m.ua,
-            test.len()
-        );
-        accuracies.push(100.0 * m.accuracy);
+    // Leave one speaker out: every speaker is the test set once, never heard in training;
+    // then a model trained on every speaker, to keep.
+    let config = TrainConfig {
+        max_epochs: 60,
+        ..TrainConfig::default()
+    };
+    let cv = cross_validate(
+        &data,
+        &SplitSpec::Loso,
+        &config,
+        extractor.config(),
+        &mut |_, _| {},
+    )?;
+    for fold in &cv.folds {
+        if let Some(m) = &fold.metrics {
+            println!(
+                "  held out {}: WA {:.1} %, UA {:.1} % ({} utterances)",
+                fold.name,
+                100.0 * m.accuracy,
+                100.0 * m.ua,
+                fold.rows.test.len()
+            );
+        }
     }
+    let summary = cv.summary();
     println!(
-        "mean WA over speakers: {:.1} %",
-        accuracies.iter().sum::<f64>() / accuracies.len() as f64
+        "mean WA over speakers: {:.1} % (std {:.1}); the model kept was trained on all {} rows",
+        summary.accuracy.mean,
+        summary.accuracy.std,
+        cv.model.rows.train.len() + cv.model.rows.validation.len()
     );
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch).map_err(io(&scratch))?;

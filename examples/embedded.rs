@@ -1,6 +1,8 @@
 //! A packed model for inference only, as a device runs it: the model file's bytes in, one
 //! class per feature vector out, through the packed codes, with no f32 weights, no ndarray and
-//! no allocation per prediction.
+//! no allocation per prediction. The device reads the same model file as everything else,
+//! through ser-quant's `no_std` reader of its container; the feature configuration ser-model
+//! keeps in it is the `metadata` text, which the device's front end need not parse.
 //!
 //! ```text
 //! cargo run --release --example embedded -- model.serq     # a file `ser quantize` wrote
@@ -16,14 +18,13 @@
 //! let model = ser_quant::PackedModel::from_bytes(MODEL)?;
 //! ```
 
-use ser_adaptive::features::corpus::demo::{DemoConfig, DemoCorpus};
+use ser_adaptive::data::demo::{DemoConfig, DemoCorpus};
 use ser_adaptive::prelude::*;
-use ser_adaptive::quant::argmax;
+use ser_adaptive::quant::{PackedModel, Scratch, argmax};
 
 fn main() -> Result<()> {
     let bytes: Vec<u8> = match std::env::args().nth(1) {
-        Some(path) => std::fs::read(&path)
-            .map_err(|e| ser_adaptive::features::FeatureError::Io(e).in_file(path.as_ref()))?,
+        Some(path) => std::fs::read(&path).map_err(|e| Error::io(path.as_ref(), e))?,
         None => {
             // What `ser quantize --bits 2` would write for a model of the demo corpus.
             let two = Precision::Bits(BitWidth::new(2)?);
@@ -35,7 +36,7 @@ fn main() -> Result<()> {
     };
 
     // On the device: check and parse the bytes once (a corrupt file is an error, not a crash).
-    let model = PackedModel::from_bytes(&bytes)?;
+    let model = PackedModel::from_bytes(&bytes).map_err(ser_adaptive::model::ModelError::from)?;
     let widths: Vec<u8> = model
         .mlp
         .layers()

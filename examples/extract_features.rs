@@ -5,7 +5,7 @@
 //! cargo run --release --example extract_features            # the demo corpus
 //! ```
 
-use ser_adaptive::features::corpus::demo::{DemoConfig, DemoCorpus};
+use ser_adaptive::data::demo::{DemoConfig, DemoCorpus};
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

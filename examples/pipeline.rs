@@ -7,7 +7,8 @@
 //! cargo run --release --example pipeline
 //! ```
 
-use ser_adaptive::mlp::{accuracy_percent, stratified_split};
+use ser_adaptive::data::stratified_split;
+use ser_adaptive::mlp::accuracy_percent;
 use ser_adaptive::prelude::*;
 
 fn main() -> Result<()> {
@@ -32,9 +33,13 @@ fn main() -> Result<()> {
         &mut |_| {},
     )?;
     let model = &trained.model;
+    // The f32 network itself: what the search and fine-tuning work on.
+    let mlp = model.mlp().ok_or_else(|| {
+        ser_adaptive::model::ModelError::Mismatch("train_model makes f32 models".into())
+    })?;
     println!(
         "baseline: {} parameters, {} epochs",
-        model.mlp.n_params(),
+        mlp.n_params(),
         trained.history.epochs.len()
     );
 
@@ -56,7 +61,7 @@ fn main() -> Result<()> {
     };
 
     // 3. The poster's search, on validation rows only.
-    let search = adaptive_search(&model.mlp, validation, &SearchConfig::default())?;
+    let search = adaptive_search(mlp, validation, &SearchConfig::default())?;
     let widths: Vec<u8> = search.precisions.iter().map(|p| p.bits()).collect();
     println!(
         "search: widths {widths:?} ({:.2} average bits), validation {:.1} % -> {:.1} %, {} trials",
@@ -68,7 +73,7 @@ fn main() -> Result<()> {
 
     // 4. Quantization-aware fine-tuning at those widths.
     let tuned = finetune_quantized(
-        &model.mlp,
+        mlp,
         &search.precisions,
         Labelled {
             x: xt.view(),
@@ -86,23 +91,15 @@ fn main() -> Result<()> {
     );
 
     // 5. The packed model: what ships. Test accuracy from its codes, and its size.
-    let final_model = Model {
-        mlp: tuned.mlp,
-        ..model.clone()
-    };
+    let final_model = model.with_mlp(tuned.mlp)?;
     let packed = final_model.quantize(&search.precisions, QuantOptions::default())?;
-    let mut scratch = Scratch::default();
     let test_raw = data.subset(&split.test);
-    let mut correct = 0;
-    for (i, row) in test_raw.x.rows().into_iter().enumerate() {
-        let features: Vec<f32> = row.to_vec();
-        correct += usize::from(packed.predict(&features, &mut scratch)? == test_raw.labels[i]);
-    }
+    let packed_metrics = packed.metrics(test_raw.x.view(), &test_raw.labels)?;
     let bytes = packed.to_bytes()?;
     println!(
         "test: f32 {:.1} %, packed {:.1} %; {} bytes against {} in f32",
-        accuracy_percent(&model.mlp, &test)?,
-        100.0 * correct as f64 / test_raw.len() as f64,
+        accuracy_percent(mlp, &test)?,
+        100.0 * packed_metrics.accuracy,
         bytes.len(),
         model.to_bytes()?.len()
     );

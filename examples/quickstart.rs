@@ -5,13 +5,14 @@
 //! cargo run --release --example quickstart
 //! ```
 //!
-//! With `--model`, a model made by `ser train` (f32) classifies the files. Without arguments
+//! With `--model`, a model made by `ser train` (f32) or `ser quantize` (packed) classifies the
+//! files. Without arguments
 //! the example trains a model on the built-in demo corpus and classifies a demo utterance it
 //! writes to a temporary WAV file, so it runs anywhere.
 
 use std::path::PathBuf;
 
-use ser_adaptive::features::corpus::demo::{DemoConfig, DemoCorpus};
+use ser_adaptive::data::demo::{DemoConfig, DemoCorpus};
 use ser_adaptive::features::encode_wav_pcm16;
 use ser_adaptive::prelude::*;
 
@@ -41,7 +42,7 @@ fn main() -> Result<()> {
                 u.name
             ));
             std::fs::write(&path, encode_wav_pcm16(&u.samples, u.sample_rate))
-                .map_err(|e| ser_adaptive::features::FeatureError::Io(e).in_file(&path))?;
+                .map_err(|e| Error::io(&path, e))?;
             println!(
                 "{} is {} speaking with {}",
                 path.display(),
@@ -83,8 +84,7 @@ fn main() -> Result<()> {
     if written_here {
         // The temporary WAV this example wrote.
         for file in &files {
-            std::fs::remove_file(file)
-                .map_err(|e| ser_adaptive::features::FeatureError::Io(e).in_file(file))?;
+            std::fs::remove_file(file).map_err(|e| Error::io(file, e))?;
         }
     }
     Ok(())

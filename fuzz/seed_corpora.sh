@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=fuzz/corpus
-mkdir -p "$corpus"/{decode_extract,features_csv,model_file,packed_model,unpack}
+mkdir -p "$corpus"/{decode_extract,features_csv,model_file,unpack}
 
 # decode_extract: the 14 golden audio files (WAV, AIFF, FLAC, MP3, OGG), 2-50 KB each.
 for f in crates/ser-features/tests/golden/audio/*; do
@@ -29,9 +29,10 @@ head -3 "$work/tuning.csv" > "$corpus/features_csv/with_tuning.csv"
 printf 'path,label,speaker,f0,f1\n"a, b.wav",anger,03,0.5,-1e-3\n"say ""hi"".wav",neutral,,2,3\n' \
     > "$corpus/features_csv/quoted.csv"
 printf 'path,label,speaker,f0\r\n\r\nx.wav,fear,11,1.25\r\n' > "$corpus/features_csv/crlf.csv"
+printf '\357\273\277path,label,speaker,f0\nx.wav,fear,11,1.25\n' > "$corpus/features_csv/bom.csv"
 
-# model_file and packed_model: 0 (unsealed mode, see the targets) then a model file, for two
-# architectures; packed at 1, 2, 5 and 8 bits, and 2 bits with an f32 output layer.
+# model_file: 0 (unsealed mode, see the target) then a model file: f32 of two architectures,
+# and packed at 1, 2, 5 and 8 bits, and 2 bits with an f32 output layer (one format for all).
 "$ser" train "$work/demo.csv" --hidden 4 --max-epochs 2 --quiet --out "$work/a.sermodel"
 "$ser" train "$work/demo.csv" --hidden 3,2 --max-epochs 2 --seed 1 --quiet --out "$work/b.sermodel"
 for m in a b; do
@@ -39,7 +40,7 @@ for m in a b; do
 done
 for bits in 1 2 5 8 2,32; do
     "$ser" quantize --model "$work/a.sermodel" --bits "$bits" --quiet --out "$work/q$bits.serq"
-    { printf '\0'; cat "$work/q$bits.serq"; } > "$corpus/packed_model/q$bits"
+    { printf '\0'; cat "$work/q$bits.serq"; } > "$corpus/model_file/q$bits"
 done
 
 # unpack starts from nothing: its input is a few words, a width and a shape.

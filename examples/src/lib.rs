@@ -1,35 +1,22 @@
 //! Shared by the runnable examples in `examples/*.rs`: the built-in demo corpus as a labelled
 //! dataset, and a small model trained on it, so every example runs without downloads.
 
-use ser_adaptive::features::corpus::demo::{DemoConfig, DemoCorpus};
+use ser_adaptive::data::demo::DemoConfig;
 use ser_adaptive::prelude::*;
 
 /// The demo corpus (`speakers` synthetic speakers, `per_emotion` utterances of each of 7
-/// emotions each) as a dataset of feature rows, with speakers and names.
+/// emotions each) as a dataset of feature rows, with speakers and names (`demo:NAME`).
 pub fn demo_dataset(
     extractor: &FeatureExtractor,
     speakers: usize,
     per_emotion: usize,
 ) -> Result<Dataset> {
-    let corpus = DemoCorpus::new(DemoConfig {
+    let sources = Source::demo(DemoConfig {
         speakers,
         utterances_per_emotion: per_emotion,
         ..DemoConfig::default()
     });
-    let utterances = corpus.utterances();
-    let mut values = Vec::with_capacity(utterances.len() * extractor.dim());
-    for u in &utterances {
-        values.extend(extractor.extract(&u.samples, u.sample_rate)?);
-    }
-    let x = ndarray::Array2::from_shape_vec((utterances.len(), extractor.dim()), values)?;
-    let labels: Vec<String> = utterances.iter().map(|u| u.label.clone()).collect();
-    Ok(Dataset::from_rows(
-        x,
-        &labels,
-        utterances.iter().map(|u| Some(u.speaker.clone())).collect(),
-        utterances.iter().map(|u| u.name.clone()).collect(),
-        extractor.feature_names(),
-    )?)
+    Ok(extract(sources, extractor, None, &|| {}).into_dataset()?)
 }
 
 /// The poster's network (180 -> 256-512-64 -> 7) trained on the default demo corpus (6

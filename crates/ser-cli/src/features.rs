@@ -1,21 +1,17 @@
 //! `ser features`: pooled feature vectors of many files, as CSV or npy.
 
+use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ArgMatches;
-use ser_adaptive::features::corpus::CorpusKind;
+use ser_adaptive::data::{Extraction, sidecar_path, write_sidecar};
 use ser_adaptive::features::{ChromaSource, FeatureConfig, FeatureExtractor, Pooling, Tuning};
 
 use crate::CliError;
-use crate::extract::{Extracted, extract_all, list, thread_pool};
-use crate::output::{check_writable, csv_field, write_atomically, write_npy};
-
-/// Where the feature configuration of an output file is written: `FILE.features`.
-pub(crate) fn config_sidecar(out: &std::path::Path) -> PathBuf {
-    PathBuf::from(format!("{}.features", out.display()))
-}
+use crate::data::{corpus_kind, extract_with_progress, sources, thread_pool};
+use crate::output::{check_writable, write_atomically, write_npy};
 
 fn config_from(m: &ArgMatches) -> Result<FeatureConfig, CliError> {
     let tuning = match m.get_one::<String>("tuning").map(String::as_str) {
@@ -64,109 +60,60 @@ fn describe(config: &FeatureConfig) -> String {
     format!("{chroma}, {tuning}, {rate}, {pool}")
 }
 
+/// `FILE` + `suffix`, byte for byte (a path that is not UTF-8 keeps its name).
+fn beside(out: &Path, suffix: &str) -> PathBuf {
+    let mut name = OsString::from(out.as_os_str());
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Every file `ser features` will write for `out`: the table, its sidecar, and with npy the
+/// rows and columns files.
+fn outputs(out: &Path, npy: bool) -> Vec<PathBuf> {
+    let mut files = vec![out.to_path_buf(), sidecar_path(out)];
+    if npy {
+        files.push(beside(out, ".rows.csv"));
+        files.push(beside(out, ".columns.txt"));
+    }
+    files
+}
+
 pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let config = config_from(m)?;
     let extractor = FeatureExtractor::new(config)?;
     let out = m.get_one::<PathBuf>("out").cloned();
     let npy = m.get_one::<String>("format").map(String::as_str) == Some("npy");
-    let force = m.get_flag("force");
     let with_tuning = m.get_flag("with-tuning");
-    let quiet = m.get_flag("quiet");
     // Parsed before anything else so a typo is reported even with --demo.
-    let kind: CorpusKind = m
-        .get_one::<String>("corpus")
-        .map_or("auto", String::as_str)
-        .parse()?;
-    let sidecars = |out: &PathBuf| {
-        let base = out.as_os_str().to_string_lossy().into_owned();
-        (
-            PathBuf::from(format!("{base}.rows.csv")),
-            PathBuf::from(format!("{base}.columns.txt")),
-        )
-    };
-    match (&out, npy) {
-        (None, true) => return Err(CliError("--format npy needs --out FILE".into())),
-        (Some(out), npy) => {
-            check_writable(out, force)?;
-            check_writable(&config_sidecar(out), force)?;
-            if npy {
-                let (rows, cols) = sidecars(out);
-                check_writable(&rows, force)?;
-                check_writable(&cols, force)?;
+    let kind = corpus_kind(m)?;
+    match &out {
+        None if npy => return Err(CliError("--format npy needs --out FILE".into())),
+        None => {}
+        Some(out) => {
+            for file in outputs(out, npy) {
+                check_writable(&file, m.get_flag("force"))?;
             }
         }
-        (None, false) => {}
     }
-
     let paths: Vec<PathBuf> = m
         .get_many::<PathBuf>("paths")
         .into_iter()
         .flatten()
         .cloned()
         .collect();
-    let items = list(&paths, &kind, m.get_flag("demo"))?;
+    let sources = sources(&paths, &kind, m.get_flag("demo"))?;
     let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
-    let (rows, failed) = extract_all(&items, &extractor, &pool, quiet);
-
-    let mut names = extractor.feature_names();
-    if with_tuning {
-        names.push("tuning".to_string());
-    }
-    let tuning_text = |t: Option<f64>| t.map_or(String::new(), |t| format!("{t}"));
-    let write_csv = |w: &mut dyn Write| -> std::io::Result<()> {
-        writeln!(w, "path,label,speaker,{}", names.join(","))?;
-        for (item, Extracted { vector, tuning }) in &rows {
-            write!(
-                w,
-                "{},{},{}",
-                csv_field(&item.name()),
-                csv_field(item.label().unwrap_or("")),
-                csv_field(item.speaker().unwrap_or(""))
-            )?;
-            for v in vector {
-                write!(w, ",{v}")?;
-            }
-            if with_tuning {
-                write!(w, ",{}", tuning_text(*tuning))?;
-            }
-            writeln!(w)?;
-        }
-        Ok(())
-    };
+    let extraction = extract_with_progress(sources, &extractor, None, &pool, m.get_flag("quiet"));
     match (&out, npy) {
-        (Some(out), true) => {
-            let data: Vec<f32> = rows
-                .iter()
-                .flat_map(|(_, x)| x.vector.iter().copied())
-                .collect();
-            write_atomically(out, |w| write_npy(w, rows.len(), extractor.dim(), &data))?;
-            let (rows_file, cols_file) = sidecars(out);
-            write_atomically(&rows_file, |w| {
-                writeln!(w, "row,path,label,speaker,tuning")?;
-                for (i, (item, Extracted { tuning, .. })) in rows.iter().enumerate() {
-                    writeln!(
-                        w,
-                        "{i},{},{},{},{}",
-                        csv_field(&item.name()),
-                        csv_field(item.label().unwrap_or("")),
-                        csv_field(item.speaker().unwrap_or("")),
-                        tuning_text(*tuning)
-                    )?;
-                }
-                Ok(())
-            })?;
-            write_atomically(&cols_file, |w| {
-                for name in extractor.feature_names() {
-                    writeln!(w, "{name}")?;
-                }
-                Ok(())
-            })?;
-        }
-        (Some(out), false) => write_atomically(out, |w| write_csv(w))?,
+        (Some(out), true) => write_npy_files(out, &extraction)?,
+        (Some(out), false) => write_atomically(out, |w| extraction.write_csv(w, with_tuning))?,
         (None, _) => {
             let stdout = std::io::stdout();
             let mut lock = std::io::BufWriter::new(stdout.lock());
-            match write_csv(&mut lock).and_then(|_| lock.flush()) {
+            match extraction
+                .write_csv(&mut lock, with_tuning)
+                .and_then(|_| lock.flush())
+            {
                 Ok(()) => {}
                 // A closed pipe (`| head`) is the reader's choice, not an error.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
@@ -176,13 +123,12 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     }
     if let Some(out) = &out {
         // The configuration beside the features, so `ser train` and `ser eval` can check it.
-        write_atomically(&config_sidecar(out), |w| {
-            writeln!(w, "{}", extractor.config().fingerprint())
-        })?;
+        write_sidecar(out, extractor.config())?;
     }
+    let failed = extraction.failures.len();
     eprintln!(
         "features: {} extracted, {failed} failed ({}){}",
-        rows.len(),
+        extraction.rows.len(),
         describe(extractor.config()),
         out.map_or(String::new(), |o| format!(", written to {}", o.display()))
     );
@@ -190,5 +136,37 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// The npy table `out` (float32 rows x features), `out.rows.csv` and `out.columns.txt`.
+fn write_npy_files(out: &Path, extraction: &Extraction) -> Result<(), CliError> {
+    let data: Vec<f32> = extraction
+        .rows
+        .iter()
+        .flat_map(|(_, x)| x.vector.iter().copied())
+        .collect();
+    let (rows, cols) = (extraction.rows.len(), extraction.feature_names.len());
+    write_atomically(out, |w| write_npy(w, rows, cols, &data))?;
+    write_atomically(&beside(out, ".rows.csv"), |w| {
+        use ser_adaptive::data::csv::field;
+        writeln!(w, "row,path,label,speaker,tuning")?;
+        for (i, (source, x)) in extraction.rows.iter().enumerate() {
+            writeln!(
+                w,
+                "{i},{},{},{},{}",
+                field(&source.name()),
+                field(source.label().unwrap_or("")),
+                field(source.speaker().unwrap_or("")),
+                x.tuning.map_or(String::new(), |t| t.to_string())
+            )?;
+        }
+        Ok(())
+    })?;
+    write_atomically(&beside(out, ".columns.txt"), |w| {
+        for name in &extraction.feature_names {
+            writeln!(w, "{name}")?;
+        }
+        Ok(())
     })
 }

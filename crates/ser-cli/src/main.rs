@@ -1,10 +1,12 @@
 //! `ser`: the command-line program of ser-adaptive.
 
-mod classifier;
-mod extract;
+mod data;
+mod eval;
 mod features;
 mod output;
+mod predict;
 mod quantize;
+mod report;
 mod run;
 mod train;
 
@@ -28,132 +30,208 @@ fn cli() -> Command {
         .about("Speech emotion recognition small enough for edge devices")
         .subcommand_required(true)
         .arg_required_else_help(true)
-        .subcommand(
-            Command::new("features")
-                .about("Extract the pooled MFCC / chroma / mel vector of every audio file")
-                .long_about(
-                    "Extract the pooled MFCC / chroma / mel vector of every audio file.\n\n\
-                     PATH is a file or a folder (searched recursively). Labels and speakers come \
-                     from the corpus naming (--corpus). Output is CSV with the header \
-                     `path,label,speaker,<feature names>`, one row per file, to --out or stdout. \
-                     Files that fail are reported with the reason and the others go on; the exit \
-                     code is 1 when any failed.",
-                )
-                .arg(
-                    Arg::new("paths")
-                        .value_name("PATH")
-                        .num_args(1..)
-                        .value_parser(value_parser!(std::path::PathBuf))
-                        .required_unless_present("demo")
-                        .conflicts_with("demo")
-                        .help("Audio files or folders"),
-                )
-                .arg(
-                    Arg::new("demo")
-                        .long("demo")
-                        .action(ArgAction::SetTrue)
-                        .help("Use the built-in synthetic demo corpus (7 emotions, 6 speakers)"),
-                )
-                .arg(
-                    Arg::new("corpus")
-                        .long("corpus")
-                        .value_name("KIND")
-                        .default_value("auto")
-                        .help("auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"),
-                )
-                .arg(Arg::new("out").long("out").short('o').value_name("FILE").value_parser(value_parser!(std::path::PathBuf)).help("Output file (default: CSV on stdout)"))
-                .arg(
-                    Arg::new("format")
-                        .long("format")
-                        .value_parser(["csv", "npy"])
-                        .default_value("csv")
-                        .help("csv, or npy: FILE (float32 rows x features) with FILE.rows.csv and FILE.columns.txt"),
-                )
-                .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads (default: all cores)"))
-                .arg(Arg::new("sr").long("sr").value_name("HZ").value_parser(value_parser!(u32)).help("Resample every file to HZ first (default: native rate)"))
-                .arg(
-                    Arg::new("chroma-from")
-                        .long("chroma-from")
-                        .value_parser(["magnitude", "power"])
-                        .default_value("magnitude")
-                        .help("Compute chroma from the magnitude (community pipeline) or power STFT"),
-                )
-                .arg(
-                    Arg::new("tuning")
-                        .long("tuning")
-                        .value_name("estimate|VALUE")
-                        .default_value("estimate")
-                        .help("Chroma tuning: estimated per file (librosa), or pinned in [-0.5, 0.5)"),
-                )
-                .arg(
-                    Arg::new("pool")
-                        .long("pool")
-                        .value_parser(["mean", "mean-std"])
-                        .default_value("mean")
-                        .help("Pool frames by the mean, or the mean then the std"),
-                )
-                .arg(Arg::new("with-tuning").long("with-tuning").action(ArgAction::SetTrue).help("Append a `tuning` column (the chroma tuning used)"))
-                .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite an existing output file"))
-                .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress bar")),
+        .subcommand(features_command())
+        .subcommand(train_command())
+        .subcommand(eval_command())
+        .subcommand(predict_command())
+        .subcommand(quantize_command())
+        .subcommand(run_command())
+        .subcommand(demo_command())
+}
+
+fn features_command() -> Command {
+    Command::new("features")
+        .about("Extract the pooled MFCC / chroma / mel vector of every audio file")
+        .long_about(
+            "Extract the pooled MFCC / chroma / mel vector of every audio file.\n\n\
+             PATH is a file or a folder (searched recursively). Labels and speakers come \
+             from the corpus naming (--corpus). Output is CSV with the header \
+             `path,label,speaker,<feature names>`, one row per file, to --out or stdout. \
+             Files that fail are reported with the reason and the others go on; the exit \
+             code is 1 when any failed.",
         )
-        .subcommand(
-            data_args(Command::new("train").about("Train the baseline MLP, test it, and save the model"))
-                .arg(Arg::new("out").long("out").short('o').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true).help("Where to write the model"))
-                .arg(Arg::new("seed").long("seed").value_name("N").value_parser(value_parser!(u64)).default_value("0").help("Seed of the split, initialisation, shuffling and dropout"))
-                .arg(Arg::new("preset").long("preset").value_parser(["poster", "paper-size"]).default_value("poster").help("poster: 180 features -> 256-512-64; paper-size: 40 MFCC -> 512-256-64"))
-                .arg(Arg::new("hidden").long("hidden").value_name("SIZES").help("Hidden layer sizes, e.g. 256,512,64 (overrides the preset's)"))
-                .arg(Arg::new("split").long("split").value_name("random|kfold:K|speaker").default_value("random").help("Stratified random split, stratified k-fold, or leave-one-speaker-out"))
-                .arg(Arg::new("test-fraction").long("test-fraction").value_name("F").value_parser(value_parser!(f64)).default_value("0.1").help("Test share of the random split"))
-                .arg(Arg::new("max-epochs").long("max-epochs").value_name("N").value_parser(value_parser!(usize)).default_value("200").help("Most epochs (early stopping usually ends sooner)"))
-                .arg(Arg::new("patience").long("patience").value_name("N").value_parser(value_parser!(usize)).default_value("10").help("Epochs without a better validation loss before stopping"))
-                .arg(Arg::new("no-early-stopping").long("no-early-stopping").action(ArgAction::SetTrue).help("Run every epoch and keep the final weights (no early stopping, no best-weights restore)"))
-                .arg(Arg::new("save-split").long("save-split").value_name("FILE").value_parser(value_parser!(std::path::PathBuf)).help("Write the row indices of every split part (train, validation, test) as JSON"))
-                .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite existing output files")),
+        .arg(
+            Arg::new("paths")
+                .value_name("PATH")
+                .num_args(1..)
+                .value_parser(value_parser!(std::path::PathBuf))
+                .required_unless_present("demo")
+                .conflicts_with("demo")
+                .help("Audio files or folders"),
         )
-        .subcommand(
-            data_args(Command::new("eval").about("Evaluate a model (f32 or packed) on labelled data"))
-                .arg(Arg::new("model").long("model").short('m').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true)),
+        .arg(
+            Arg::new("demo")
+                .long("demo")
+                .action(ArgAction::SetTrue)
+                .help("Use the built-in synthetic demo corpus (7 emotions, 6 speakers)"),
         )
-        .subcommand(
-            Command::new("predict")
-                .about("Predict the emotion of audio files (with an f32 or a packed model)")
-                .arg(Arg::new("model").long("model").short('m').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true))
-                .arg(Arg::new("files").value_name("FILE").num_args(1..).required(true).value_parser(value_parser!(std::path::PathBuf)))
-                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print one JSON array on stdout")),
+        .arg(
+            Arg::new("corpus")
+                .long("corpus")
+                .value_name("KIND")
+                .default_value("auto")
+                .help("auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"),
         )
-        .subcommand(
-            quant_args(Command::new("quantize")
-                .about("Quantize a trained model to packed codes, or sweep every fixed width")
-                .long_about(
-                    "Quantize a trained model to packed codes, or sweep every fixed width.\n\n\
-                     With --bits N --out QMODEL: every layer at N bits (or one width per layer, \
-                     e.g. 2,1,3,4; 32 keeps a layer in f32), written as a packed model file that \
-                     `ser eval` and `ser predict` read. With --sweep DATA: the accuracy (WA, UA), \
-                     the poster's size in KB and the bytes on disk of the model at 32 (f32) and \
-                     8..1 bits, measured on DATA (use held-out data: the model's own training \
-                     rows flatter it).",
-                )
-                .arg(Arg::new("model").long("model").short('m').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true).help("A model made by `ser train`"))
-                .arg(Arg::new("bits").long("bits").short('b').value_name("N|N,N,..").conflicts_with_all(["data", "demo"]).help("Width of every layer (1..=8), or one per layer (32 = f32)"))
-                .arg(Arg::new("out").long("out").short('o').value_name("QMODEL").value_parser(value_parser!(std::path::PathBuf)).requires("bits").help("Where to write the packed model"))
-                .arg(Arg::new("data").long("sweep").value_name("DATA").value_parser(value_parser!(std::path::PathBuf)).conflicts_with("demo").help("Sweep 32 and 8..1 bits on DATA: a features CSV, or audio"))
-                .arg(Arg::new("demo").long("sweep-demo").action(ArgAction::SetTrue).help("Sweep on the built-in demo corpus"))
-                .arg(Arg::new("corpus").long("corpus").value_name("KIND").default_value("auto").help("For audio: auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"))
-                .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads for feature extraction (default: all cores)"))
-                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print one JSON object on stdout"))
-                .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite an existing output file"))
-                .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress output"))),
+        .arg(Arg::new("out").long("out").short('o').value_name("FILE").value_parser(value_parser!(std::path::PathBuf)).help("Output file (default: CSV on stdout)"))
+        .arg(
+            Arg::new("format")
+                .long("format")
+                .value_parser(["csv", "npy"])
+                .default_value("csv")
+                .help("csv, or npy: FILE (float32 rows x features) with FILE.rows.csv and FILE.columns.txt"),
         )
-        .subcommand(
-            quant_args(run_args(Command::new("run").about("The whole method: features, training, fixed sweep, adaptive search, report"))
-                .arg(Arg::new("data").value_name("DATA").value_parser(value_parser!(std::path::PathBuf)).required(true).help("An audio folder or file"))
-                .arg(Arg::new("corpus").long("corpus").value_name("KIND").default_value("auto").help("auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"))
-                .arg(Arg::new("out").long("out").short('o').value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).required(true).help("The report folder (report.md, results.json, plot.svg)"))),
+        .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads (default: all cores)"))
+        .arg(Arg::new("sr").long("sr").value_name("HZ").value_parser(value_parser!(u32)).help("Resample every file to HZ first (default: native rate)"))
+        .arg(
+            Arg::new("chroma-from")
+                .long("chroma-from")
+                .value_parser(["magnitude", "power"])
+                .default_value("magnitude")
+                .help("Compute chroma from the magnitude (community pipeline) or power STFT"),
         )
-        .subcommand(
-            quant_args(run_args(Command::new("demo").about("`ser run` on the built-in synthetic corpus (seeds 0..4 unless told)"))
-                .arg(Arg::new("out").long("out").short('o').value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).help("The report folder (default: ser-demo)"))),
+        .arg(
+            Arg::new("tuning")
+                .long("tuning")
+                .value_name("estimate|VALUE")
+                .default_value("estimate")
+                .help("Chroma tuning: estimated per file (librosa), or pinned in [-0.5, 0.5)"),
         )
+        .arg(
+            Arg::new("pool")
+                .long("pool")
+                .value_parser(["mean", "mean-std"])
+                .default_value("mean")
+                .help("Pool frames by the mean, or the mean then the std"),
+        )
+        .arg(Arg::new("with-tuning").long("with-tuning").action(ArgAction::SetTrue).help("Append a `tuning` column (the chroma tuning used)"))
+        .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite an existing output file"))
+        .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress bar"))
+}
+
+fn train_command() -> Command {
+    data_args(Command::new("train").about("Train the baseline MLP, test it, and save the model"))
+        .arg(Arg::new("out").long("out").short('o').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true).help("Where to write the model"))
+        .arg(Arg::new("seed").long("seed").value_name("N").value_parser(value_parser!(u64)).default_value("0").help("Seed of the split, initialisation, shuffling and dropout"))
+        .arg(Arg::new("preset").long("preset").value_parser(["poster", "paper-size"]).default_value("poster").help("poster: 180 features -> 256-512-64; paper-size: 40 MFCC -> 512-256-64"))
+        .arg(Arg::new("hidden").long("hidden").value_name("SIZES").help("Hidden layer sizes, e.g. 256,512,64 (overrides the preset's)"))
+        .arg(Arg::new("split").long("split").value_name("SPLIT").default_value("random").help("random (stratified, --test-fraction held out), kfold:K (stratified K folds), speakers:F (a share F of the speakers held out), or loso (one fold per speaker); with folds, the model saved is trained on every row"))
+        .arg(Arg::new("test-fraction").long("test-fraction").value_name("F").value_parser(value_parser!(f64)).default_value("0.1").help("Test share of the random split"))
+        .arg(Arg::new("max-epochs").long("max-epochs").value_name("N").value_parser(value_parser!(usize)).default_value("200").help("Most epochs (early stopping usually ends sooner)"))
+        .arg(Arg::new("patience").long("patience").value_name("N").value_parser(value_parser!(usize)).default_value("10").help("Epochs without a better validation loss before stopping"))
+        .arg(Arg::new("no-early-stopping").long("no-early-stopping").action(ArgAction::SetTrue).help("Run every epoch and keep the final weights (no early stopping, no best-weights restore)"))
+        .arg(Arg::new("save-split").long("save-split").value_name("FILE").value_parser(value_parser!(std::path::PathBuf)).help("Write the row indices of every split part (train, validation, test) as JSON"))
+        .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite existing output files"))
+}
+
+fn eval_command() -> Command {
+    data_args(Command::new("eval").about("Evaluate a model (f32 or packed) on labelled data")).arg(
+        Arg::new("model")
+            .long("model")
+            .short('m')
+            .value_name("MODEL")
+            .value_parser(value_parser!(std::path::PathBuf))
+            .required(true),
+    )
+}
+
+fn predict_command() -> Command {
+    Command::new("predict")
+        .about("Predict the emotion of audio files (with an f32 or a packed model)")
+        .arg(
+            Arg::new("model")
+                .long("model")
+                .short('m')
+                .value_name("MODEL")
+                .value_parser(value_parser!(std::path::PathBuf))
+                .required(true),
+        )
+        .arg(
+            Arg::new("files")
+                .value_name("FILE")
+                .num_args(1..)
+                .required(true)
+                .value_parser(value_parser!(std::path::PathBuf)),
+        )
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("Print one JSON array on stdout"),
+        )
+}
+
+fn quantize_command() -> Command {
+    quant_args(Command::new("quantize")
+        .about("Quantize a trained model to packed codes, or sweep every fixed width")
+        .long_about(
+            "Quantize a trained model to packed codes, or sweep every fixed width.\n\n\
+             With --bits N --out QMODEL: every layer at N bits (or one width per layer, \
+             e.g. 2,1,3,4; 32 keeps a layer in f32), written as a packed model file that \
+             `ser eval` and `ser predict` read. With --sweep DATA: the accuracy (WA, UA), \
+             the poster's size in KB and the bytes on disk of the model at 32 (f32) and \
+             8..1 bits, measured on DATA (use held-out data: the model's own training \
+             rows flatter it).",
+        )
+        .arg(Arg::new("model").long("model").short('m').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true).help("A model made by `ser train`"))
+        .arg(Arg::new("bits").long("bits").short('b').value_name("N|N,N,..").conflicts_with_all(["data", "demo"]).help("Width of every layer (1..=8), or one per layer (32 = f32)"))
+        .arg(Arg::new("out").long("out").short('o').value_name("QMODEL").value_parser(value_parser!(std::path::PathBuf)).requires("bits").help("Where to write the packed model"))
+        .arg(Arg::new("data").long("sweep").value_name("DATA").value_parser(value_parser!(std::path::PathBuf)).conflicts_with("demo").help("Sweep 32 and 8..1 bits on DATA: a features CSV, or audio"))
+        .arg(Arg::new("demo").long("sweep-demo").action(ArgAction::SetTrue).help("Sweep on the built-in demo corpus"))
+        .arg(Arg::new("corpus").long("corpus").value_name("KIND").default_value("auto").help("For audio: auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"))
+        .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads for feature extraction (default: all cores)"))
+        .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print one JSON object on stdout"))
+        .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite an existing output file"))
+        .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress output")))
+}
+
+fn run_command() -> Command {
+    quant_args(
+        run_args(
+            Command::new("run").about(
+                "The whole method: features, training, fixed sweep, adaptive search, report",
+            ),
+        )
+        .arg(
+            Arg::new("data")
+                .value_name("DATA")
+                .value_parser(value_parser!(std::path::PathBuf))
+                .required(true)
+                .help("An audio folder or file"),
+        )
+        .arg(
+            Arg::new("corpus")
+                .long("corpus")
+                .value_name("KIND")
+                .default_value("auto")
+                .help("auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"),
+        )
+        .arg(
+            Arg::new("out")
+                .long("out")
+                .short('o')
+                .value_name("DIR")
+                .value_parser(value_parser!(std::path::PathBuf))
+                .required(true)
+                .help("The report folder (report.md, results.json, plot.svg)"),
+        ),
+    )
+}
+
+fn demo_command() -> Command {
+    quant_args(
+        run_args(
+            Command::new("demo")
+                .about("`ser run` on the built-in synthetic corpus (seeds 0..4 unless told)"),
+        )
+        .arg(
+            Arg::new("out")
+                .long("out")
+                .short('o')
+                .value_name("DIR")
+                .value_parser(value_parser!(std::path::PathBuf))
+                .help("The report folder (default: ser-demo)"),
+        ),
+    )
 }
 
 /// The quantizer options `ser quantize`, `ser run` and `ser demo` share.
@@ -167,7 +245,7 @@ fn quant_args(c: Command) -> Command {
 fn run_args(command: Command) -> Command {
     command
         .arg(Arg::new("seeds").long("seeds").value_name("A..B|LIST").help("Seeds: an inclusive range (0..9 is ten seeds) or a list (default 0..9; demo 0..4)"))
-        .arg(Arg::new("split").long("split").value_parser(["random", "speaker", "loso"]).default_value("random").help("Test rows: stratified random 10 %, 10 % of the speakers, or leave one speaker out (seed s holds out the s-th speaker: seeds 0..N-1 are the N folds)"))
+        .arg(Arg::new("split").long("split").value_name("SPLIT").default_value("random").help("Test rows of each seed: random (stratified 10 %; random:F for a share F), speakers:F (a share F of the speakers), kfold:K (seed s tests on fold s mod K: seeds 0..K-1 are one K-fold cross-validation), or loso (seed s holds out the s-th speaker: seeds 0..N-1 are the N folds)"))
         .arg(Arg::new("alpha").long("alpha").allow_negative_numbers(true).value_name("A").value_parser(value_parser!(f64)).help("Importance weight of Np against Nv, in [0, 1] (default 0.5)"))
         .arg(Arg::new("beta").long("beta").allow_negative_numbers(true).value_name("B").value_parser(value_parser!(f64)).help("Margin tightening per unit of importance, points (default 1)"))
         .arg(Arg::new("margin").long("margin").allow_negative_numbers(true).value_name("T").value_parser(value_parser!(f64)).help("Allowed validation accuracy drop, points (default 2)"))
@@ -237,8 +315,8 @@ fn main() -> ExitCode {
     let result = match matches.subcommand() {
         Some(("features", m)) => features::run(m),
         Some(("train", m)) => train::train(m),
-        Some(("eval", m)) => train::eval(m),
-        Some(("predict", m)) => train::predict(m),
+        Some(("eval", m)) => eval::eval(m),
+        Some(("predict", m)) => predict::predict(m),
         Some(("quantize", m)) => quantize::run(m),
         Some(("run", m)) => run::run(m, false),
         Some(("demo", m)) => run::run(m, true),

@@ -95,23 +95,14 @@ pub(crate) fn check_folder_takes_files(dir: &Path, output: &Path) -> Result<(), 
         })
 }
 
-/// Writes `path` whole or not at all ([`ser_adaptive::mlp::write_atomically`]); errors name
+/// Writes `path` whole or not at all ([`ser_adaptive::data::write_atomically`]); errors name
 /// the file.
 pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> Result<(), CliError> {
-    ser_adaptive::mlp::write_atomically(path, write)
+    ser_adaptive::data::write_atomically(path, write)
         .map_err(|e| CliError(format!("{}: cannot write: {e}", path.display())))
-}
-
-/// Quotes a CSV field when it holds a comma, a quote or a line break.
-pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 /// Writes a 2-D little-endian float32 array in `.npy` format (version 1.0, C order).
@@ -139,13 +130,6 @@ pub(crate) fn write_npy(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("a.wav"), "a.wav");
-        assert_eq!(csv_field("a,b.wav"), "\"a,b.wav\"");
-        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
-    }
 
     #[test]
     fn npy_header_is_aligned_and_parsable() {

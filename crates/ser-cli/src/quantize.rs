@@ -5,17 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ArgMatches;
-use ser_adaptive::mlp::{Model, classification_metrics};
+use ser_adaptive::model::{Evaluated, Model};
 use ser_adaptive::ndarray::Axis;
-use ser_adaptive::quant::{
-    BiasMode, BitWidth, Granularity, PackedModel, Precision, QuantOptions, Scaling,
-};
-use serde_json::{Value, json};
+use ser_adaptive::quant::{BiasMode, BitWidth, Granularity, Precision, QuantOptions, Scaling};
+use serde_json::json;
 
 use crate::CliError;
-use crate::classifier::{known_rows, predict_packed};
+use crate::data::{labelled_data, source_name};
+use crate::eval::{load_model, warn_left_out};
 use crate::output::{check_writable, outln, write_atomically};
-use crate::train::load_data;
 
 /// Widths from `--bits`: one for every layer (`2`), or one per layer (`2,1,3,32`; 32 is f32).
 fn parse_bits(text: &str, layers: usize) -> Result<Vec<Precision>, CliError> {
@@ -74,16 +72,14 @@ fn describe(p: &[Precision]) -> String {
 }
 
 pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
-    let model_path = m
-        .get_one::<PathBuf>("model")
-        .ok_or_else(|| CliError("--model MODEL is required".into()))?;
-    if std::fs::read(model_path).is_ok_and(|b| b.starts_with(ser_adaptive::quant::PACKED_MAGIC)) {
+    let model = load_model(m)?;
+    if model.mlp().is_none() {
         return Err(CliError(format!(
             "{} is already a packed model: quantize the f32 model `ser train` wrote",
-            model_path.display()
+            m.get_one::<PathBuf>("model")
+                .map_or(String::new(), |p| p.display().to_string())
         )));
     }
-    let model = Model::load(model_path)?;
     let options = options(m);
     if m.contains_id("data") || m.get_flag("demo") {
         return sweep(m, &model, options);
@@ -95,24 +91,25 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         .get_one::<String>("bits")
         .ok_or_else(|| CliError("give --bits N (and --out QMODEL), or --sweep DATA".into()))?;
     check_writable(out, m.get_flag("force"))?;
-    let precisions = parse_bits(bits, model.mlp.layers().len())?;
+    let precisions = parse_bits(bits, model.network.shapes().len())?;
     let packed = model.quantize(&precisions, options)?;
     let (bytes, size) = packed.to_bytes_with_size()?;
     write_atomically(out, |w| w.write_all(&bytes))?;
     let f32_bytes = model.to_bytes()?.len();
-    let report = json!({
-        "out": out.display().to_string(),
-        "bits_per_layer": describe(&precisions),
-        "average_bits": packed.mlp.average_bits(),
-        "params": packed.mlp.params(),
-        "size_kb": packed.mlp.size_kb(),
-        "bytes": bytes.len(),
-        "codes_bytes": size.codes,
-        "scales_bytes": size.scales,
-        "header_bytes": size.header,
-        "f32_model_bytes": f32_bytes,
-    });
+    let net = &packed.network;
     if m.get_flag("json") {
+        let report = json!({
+            "out": out.display().to_string(),
+            "bits_per_layer": describe(&precisions),
+            "average_bits": net.average_bits(),
+            "params": net.params(),
+            "size_kb": net.size_kb(),
+            "bytes": bytes.len(),
+            "codes_bytes": size.codes,
+            "scales_bytes": size.scales,
+            "header_bytes": size.header,
+            "f32_model_bytes": f32_bytes,
+        });
         outln!("{report}")?;
     } else {
         outln!(
@@ -120,9 +117,9 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
              {} bytes on disk = codes {} + scales {} + header {} (the f32 model file: {} bytes, {:.1}x larger)",
             out.display(),
             describe(&precisions),
-            packed.mlp.average_bits(),
-            packed.mlp.params(),
-            packed.mlp.size_kb(),
+            net.average_bits(),
+            net.params(),
+            net.size_kb(),
             bytes.len(),
             size.codes,
             size.scales,
@@ -141,62 +138,49 @@ fn sweep(m: &ArgMatches, model: &Model, options: QuantOptions) -> Result<ExitCod
             "--sweep evaluates every width and writes no model: drop --bits and --out".into(),
         ));
     }
-    let (data, _) = load_data(m, &model.features, true)?;
-    model.check_feature_names(&data.feature_names)?;
-    let (rows, truth, unknown) = known_rows(
-        &data,
-        &model.classes,
-        m.get_one::<PathBuf>("data").map(PathBuf::as_path),
-    )?;
-    let x = data.x.select(Axis(0), &rows);
-    let layers = model.mlp.layers().len();
-    let mut table = Vec::new();
-    let mut widths: Vec<Option<BitWidth>> = vec![None];
-    widths.extend(BitWidth::ALL.iter().rev().map(|&b| Some(b)));
-    for width in widths {
-        let (label, predicted, size_kb, bytes, average) = match width {
-            None => (
-                "32 (f32)".to_string(),
-                model.predict(x.view())?,
-                model.mlp.n_params() as f64 * 32.0 / 8000.0,
-                model.to_bytes()?.len(),
-                32.0,
-            ),
-            Some(b) => {
-                let packed: PackedModel =
-                    model.quantize(&vec![Precision::Bits(b); layers], options)?;
-                (
-                    b.get().to_string(),
-                    predict_packed(&packed, x.view())?,
-                    packed.mlp.size_kb(),
-                    packed.to_bytes()?.len(),
-                    packed.mlp.average_bits(),
-                )
-            }
-        };
-        let metrics = classification_metrics(&truth, &predicted, model.classes.len())?;
-        table.push(json!({
-            "bits": label,
-            "average_bits": average,
-            "accuracy": 100.0 * metrics.accuracy,
-            "ua": 100.0 * metrics.ua,
-            "size_kb": size_kb,
-            "bytes": bytes,
-        }));
+    let (data, _) = labelled_data(m, &model.features, true)?;
+    let evaluation = model.evaluate(&data, &source_name(m))?;
+    let known = evaluation.known;
+    warn_left_out(&known.left_out);
+    let x = data.x.select(Axis(0), &known.rows);
+    let mut table = vec![(
+        "32 (f32)".to_string(),
+        model.evaluated(x.view(), &known.classes)?,
+    )];
+    let fixed = model.fixed_sweep(options, x.view(), &known.classes)?;
+    for (b, e) in BitWidth::ALL.iter().zip(fixed).rev() {
+        table.push((b.get().to_string(), e));
     }
     if m.get_flag("json") {
+        let sweep: Vec<_> = table
+            .iter()
+            .map(|(bits, e)| {
+                json!({
+                    "bits": bits, "average_bits": e.average_bits, "accuracy": e.accuracy,
+                    "ua": e.ua, "size_kb": e.size_kb, "bytes": e.bytes,
+                })
+            })
+            .collect();
         outln!(
             "{}",
-            json!({"rows": rows.len(), "left_out": unknown, "options": {
+            json!({"rows": known.rows.len(), "left_out": known.left_out, "options": {
                 "per_channel": options.granularity == Granularity::PerChannel,
                 "f32_bias": options.bias == BiasMode::Full,
-            }, "sweep": table})
+            }, "sweep": sweep})
         )?;
         return Ok(ExitCode::SUCCESS);
     }
+    print_sweep(known.rows.len(), options, &table)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_sweep(
+    rows: usize,
+    options: QuantOptions,
+    table: &[(String, Evaluated)],
+) -> Result<(), CliError> {
     outln!(
-        "{} rows; every layer at each width ({} scales, biases {})",
-        rows.len(),
+        "{rows} rows; every layer at each width ({} scales, biases {})",
         if options.granularity == Granularity::PerChannel {
             "per-channel"
         } else {
@@ -216,18 +200,17 @@ fn sweep(m: &ArgMatches, model: &Model, options: QuantOptions) -> Result<ExitCod
         "poster KB",
         "bytes on disk"
     )?;
-    let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-    for row in &table {
+    for (bits, e) in table {
         outln!(
             "{:>9} {:>8.2} {:>8.2} {:>12.2} {:>14}",
-            row["bits"].as_str().unwrap_or(""),
-            num(&row["accuracy"]),
-            num(&row["ua"]),
-            num(&row["size_kb"]),
-            row["bytes"]
+            bits,
+            e.accuracy,
+            e.ua,
+            e.size_kb,
+            e.bytes
         )?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,19 +6,16 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::ArgMatches;
-use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
-use ser_adaptive::features::corpus::CorpusKind;
+use ser_adaptive::data::{Dataset, FeatureCache};
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 use ser_adaptive::importance::{HessianTrace, Order, Sensitivity};
 use ser_adaptive::search::{
-    FinetuneConfig, LayerScore, ReportMeta, RunConfig, SearchConfig, SplitKind, Strategy, markdown,
-    run_seed, summarize, svg,
+    FinetuneConfig, LayerScore, ReportMeta, Results, RunConfig, RunSettings, SearchConfig,
+    Strategy, markdown, run_seeds, svg,
 };
-use serde_json::json;
 
 use crate::CliError;
-use crate::extract::{Cache, extract_cached, labelled_dataset, list, thread_pool};
+use crate::data::{corpus_kind, extract_with_progress, progress_bar, sources, thread_pool};
 use crate::output::{check_folder_takes_files, outln, write_atomically};
 
 /// Seeds from `A..B` (inclusive: `0..9` is ten seeds), `A..=B`, or a list `0,3,7`.
@@ -85,7 +82,6 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
         _ => Strategy::Linear,
     };
     search.quant = crate::quantize::options(m);
-    search.validate()?;
     let validation_folds = m.get_one::<usize>("folds").copied().unwrap_or(0);
     if validation_folds == 1 {
         return Err(CliError(
@@ -102,7 +98,7 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
     if m.get_one::<usize>("finetune-epochs") == Some(&0) {
         return Err(CliError("--finetune-epochs must be at least 1".into()));
     }
-    Ok(RunConfig {
+    let config = RunConfig {
         search,
         validation_folds,
         finetune: m.get_flag("finetune").then(|| {
@@ -119,23 +115,20 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
                 ..d
             }
         }),
-        split: match m.get_one::<String>("split").map(String::as_str) {
-            Some("speaker") => SplitKind::Speaker,
-            Some("loso") => SplitKind::LeaveOneSpeakerOut,
-            _ => SplitKind::Random,
-        },
+        split: m
+            .get_one::<String>("split")
+            .map_or("random", String::as_str)
+            .parse()
+            .map_err(|e| CliError(format!("--split: {e}")))?,
         ..RunConfig::default()
-    })
+    };
+    config.validate()?;
+    Ok(config)
 }
 
-/// `ser run DATA` (or `ser demo` with `demo`).
-pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
-    let started = Instant::now();
-    let out = m
-        .get_one::<PathBuf>("out")
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("ser-demo"));
-    let force = m.get_flag("force");
+/// Fails unless `out` can become the report folder: new, or existing with `--force`, and in a
+/// folder that takes new files (found now, not after the whole run).
+fn check_report_folder(out: &Path, force: bool) -> Result<(), CliError> {
     if out.exists() && !force {
         return Err(CliError(format!(
             "{} exists; pass --force to write the report into it (only report.md, results.json and plot.svg are replaced)",
@@ -148,14 +141,107 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
             out.display()
         )));
     }
-    // The report folder, or the nearest folder above it that exists (it is made later), must
-    // take new files: found now, not after the whole run.
+    // The report folder, or the nearest folder above it that exists (it is made later).
     let writable = out
         .ancestors()
         .find(|a| a.is_dir())
         .unwrap_or(Path::new("."));
-    check_folder_takes_files(writable, &out)?;
-    let quiet = m.get_flag("quiet");
+    check_folder_takes_files(writable, out)
+}
+
+/// The features of the corpus (or the demo), through the cache unless `--no-cache`.
+fn features_of(
+    m: &ArgMatches,
+    demo: bool,
+    extractor: &FeatureExtractor,
+    pool: &rayon::ThreadPool,
+) -> Result<Dataset, CliError> {
+    let kind = corpus_kind(m)?;
+    // `ser demo` has no DATA.
+    let paths: Vec<PathBuf> = m
+        .try_get_one::<PathBuf>("data")
+        .ok()
+        .flatten()
+        .cloned()
+        .into_iter()
+        .collect();
+    let sources = sources(&paths, &kind, demo)?;
+    let cache_dir = if m.get_flag("no-cache") {
+        None
+    } else {
+        m.get_one::<PathBuf>("cache")
+            .cloned()
+            .or_else(FeatureCache::default_dir)
+    };
+    let cache = cache_dir
+        .map(|d| FeatureCache::new(d, extractor.config()))
+        .transpose()?;
+    let t = Instant::now();
+    let extraction = extract_with_progress(
+        sources,
+        extractor,
+        cache.as_ref(),
+        pool,
+        m.get_flag("quiet"),
+    );
+    let cached = match cache {
+        Some(_) => format!("{} from the cache", extraction.cache_hits),
+        None => "not cached: --no-cache".into(),
+    };
+    eprintln!(
+        "features: {} files ({cached}), {} failed, {:.1} s",
+        extraction.rows.len(),
+        extraction.failures.len(),
+        t.elapsed().as_secs_f64()
+    );
+    if extraction.rows.is_empty() {
+        return Err(CliError("no file could be read".into()));
+    }
+    extraction
+        .into_dataset()
+        .map_err(|e| CliError(format!("{e} (this data was read as `--corpus {kind}`)")))
+}
+
+/// What the report says about the run besides the numbers.
+fn report_meta(
+    m: &ArgMatches,
+    demo: bool,
+    data: &Dataset,
+    layers: &[usize],
+    config: &RunConfig,
+) -> ReportMeta {
+    ReportMeta {
+        corpus: if demo {
+            "built-in demo corpus".into()
+        } else {
+            m.try_get_one::<PathBuf>("data")
+                .ok()
+                .flatten()
+                .map_or(String::new(), |p| p.display().to_string())
+        },
+        files: data.len(),
+        classes: data.classes.clone(),
+        params: layers.windows(2).map(|w| w[0] * w[1] + w[1]).sum(),
+        layers: layers
+            .windows(2)
+            .map(|w| format!("{}x{}", w[0], w[1]))
+            .collect(),
+        scorer: config.search.score.name().to_string(),
+        command: std::env::args()
+            .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// `ser run DATA` (or `ser demo` with `demo`).
+pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
+    let started = Instant::now();
+    let out = m
+        .get_one::<PathBuf>("out")
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("ser-demo"));
+    check_report_folder(&out, m.get_flag("force"))?;
     let seeds = parse_seeds(
         m.get_one::<String>("seeds")
             .map_or(if demo { "0..4" } else { "0..9" }, String::as_str),
@@ -163,142 +249,29 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
     let config = config(m)?;
     let features = FeatureConfig::default();
     let extractor = FeatureExtractor::new(features.clone())?;
-
-    // Features, through the cache.
-    // `ser demo` has neither.
-    let data_path = m.try_get_one::<PathBuf>("data").ok().flatten();
-    let kind: CorpusKind = m
-        .try_get_one::<String>("corpus")
-        .ok()
-        .flatten()
-        .map_or("auto", String::as_str)
-        .parse()?;
-    let paths: Vec<PathBuf> = data_path.cloned().into_iter().collect();
-    let items = list(&paths, &kind, demo)?;
-    let cache_dir = if m.get_flag("no-cache") {
-        None
-    } else {
-        m.get_one::<PathBuf>("cache")
-            .cloned()
-            .or_else(Cache::default_dir)
-    };
-    let cache = cache_dir.map(|d| Cache::new(d, &extractor)).transpose()?;
     let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
-    let t = Instant::now();
-    let (rows, failed, hits) = extract_cached(&items, &extractor, &pool, quiet, cache.as_ref());
-    let cached = match cache {
-        Some(_) => format!("{hits} from the cache"),
-        None => "not cached: --no-cache".into(),
-    };
-    eprintln!(
-        "features: {} files ({cached}), {failed} failed, {:.1} s",
-        rows.len(),
-        t.elapsed().as_secs_f64()
-    );
-    if rows.is_empty() {
-        return Err(CliError("no file could be read".into()));
-    }
-    let data = labelled_dataset(&rows, &extractor, &kind.to_string())?;
-
-    // One run per seed.
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(seeds.len() as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} seed {pos}/{len}, {elapsed} elapsed, eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    // Seeds in parallel: each is computed on one thread from its seed alone, so the results do
-    // not depend on the number of threads.
-    let runs = pool.install(|| {
-        seeds
-            .par_iter()
-            .map(|&seed| {
-                let run = run_seed(&data, &features, seed, &config);
-                bar.inc(1);
-                run
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })?;
+    let data = features_of(m, demo, &extractor, &pool)?;
+    let bar = progress_bar(seeds.len(), "seeds", m.get_flag("quiet"));
+    let runs = pool.install(|| run_seeds(&data, &features, &seeds, &config, &|| bar.inc(1)))?;
     bar.finish_and_clear();
-    let summary = summarize(&runs);
-    let widths: Vec<usize> = std::iter::once(extractor.dim())
+    let layers: Vec<usize> = std::iter::once(extractor.dim())
         .chain(config.train.hidden.iter().copied())
         .chain(std::iter::once(data.classes.len()))
         .collect();
-    let params: usize = widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
-    let command = std::env::args()
-        .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
-        .collect::<Vec<_>>()
-        .join(" ");
-    let meta = ReportMeta {
-        corpus: if demo {
-            "built-in demo corpus".into()
-        } else {
-            data_path.map_or(String::new(), |p| p.display().to_string())
-        },
-        files: data.len(),
-        classes: data.classes.clone(),
-        params,
-        layers: widths
-            .windows(2)
-            .map(|w| format!("{}x{}", w[0], w[1]))
-            .collect(),
-        scorer: config.search.score.name().to_string(),
-        command,
-    };
-    let results = json!({
-        "corpus": meta.corpus,
-        "files": meta.files,
-        "classes": meta.classes,
-        "params": meta.params,
-        "config": {
-            "seeds": seeds,
-            "split": match config.split {
-                SplitKind::Random => "random",
-                SplitKind::Speaker => "speaker",
-                SplitKind::LeaveOneSpeakerOut => "loso",
-            },
-            "test_fraction": config.test_fraction,
-            "alpha": config.search.importance.alpha,
-            "beta": config.search.beta,
-            "margin": config.search.margin,
-            "order": format!("{:?}", config.search.order),
-            "search": format!("{:?}", config.search.strategy).to_lowercase(),
-            "scorer": config.search.score.name(),
-            "finetune": config.finetune.as_ref().map(|f| json!({
-                "max_epochs": f.max_epochs,
-                "learning_rate": f.learning_rate,
-                "patience": f.patience,
-            })),
-            "validation_folds": config.validation_folds,
-            "quant": {
-                "granularity": format!("{:?}", config.search.quant.granularity),
-                "bias": format!("{:?}", config.search.quant.bias),
-                "scaling": format!("{:?}", config.search.quant.scaling),
-            },
-            "features": features.fingerprint(),
-            "layers": meta.layers,
-        },
-        "runs": runs,
-        "summary": summary,
-        "command": meta.command,
-        "seconds": started.elapsed().as_secs_f64(),
-    });
+    let meta = report_meta(m, demo, &data, &layers, &config);
+    let settings = RunSettings::new(&config, &seeds, &features, meta.layers.clone());
+    let results = Results::new(&meta, settings, runs, started.elapsed().as_secs_f64());
     std::fs::create_dir_all(&out).map_err(|e| CliError(format!("{}: {e}", out.display())))?;
-    let report = markdown(&meta, &runs, &summary);
     let write = |name: &str, text: &[u8]| -> Result<(), CliError> {
         write_atomically(&out.join(name), |w| w.write_all(text))
     };
+    write("results.json", results.to_json().as_bytes())?;
     write(
-        "results.json",
-        serde_json::to_string_pretty(&results)?.as_bytes(),
+        "report.md",
+        markdown(&meta, &results.runs, &results.summary).as_bytes(),
     )?;
-    write("report.md", report.as_bytes())?;
-    write("plot.svg", svg(&summary).as_bytes())?;
-    print_summary(&summary, &out)?;
+    write("plot.svg", svg(&results.summary).as_bytes())?;
+    print_summary(&results.summary, &out)?;
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }

@@ -566,24 +566,24 @@ fn bad_audio_files_fail_cleanly_and_name_the_file() {
 // CSV files, model files and options, with one small trained model
 // ---------------------------------------------------------------------------------------------
 
-/// Section offsets of a packed model file: the ends of the class names, the feature
-/// configuration and the standardisation (PACKED_FORMAT.md).
-fn packed_sections(b: &[u8]) -> [usize; 3] {
+/// Section offsets of a model file: the ends of the class names, the metadata and the
+/// standardisation (MODEL_FORMAT.md).
+fn model_sections(b: &[u8]) -> [usize; 3] {
     let u32_at = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
     let mut at = 16;
     for _ in 0..u32_at(12) {
         at += 4 + u32_at(at);
     }
     let classes_end = at;
-    let features_end = at + 4 + u32_at(at);
-    let std_end = features_end + 4 + 8 * u32_at(features_end);
-    [classes_end, features_end, std_end]
+    let metadata_end = at + 4 + u32_at(at);
+    let std_end = metadata_end + 4 + 8 * u32_at(metadata_end);
+    [classes_end, metadata_end, std_end]
 }
 
 /// `bytes` with a CRC-32 (IEEE, as zlib) of them appended: a file whose checksum is right.
 fn sealed(bytes: &[u8]) -> Vec<u8> {
     let mut out = bytes.to_vec();
-    out.extend_from_slice(&ser_adaptive::quant::crc32(bytes).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
     out
 }
 
@@ -603,7 +603,7 @@ fn truncations(
         let path = write(dir, &format!("cut_{cut}.{ext}"), &bytes[..cut]);
         let out = ser(&["eval", "--model", s(&path), s(csv)]);
         let reason = if cut < 8 {
-            "is not a ser model file"
+            "not a ser model file"
         } else {
             "truncated"
         };
@@ -630,7 +630,7 @@ fn truncations(
     }
 }
 
-/// The model file with one bit flipped (a checksum mismatch) and with version 2 in its
+/// The model file with one bit flipped (a checksum mismatch) and with version 3 in its
 /// version field, resealed (`future_says` names what the user must read), each through
 /// `ser eval`. Returns the flipped file.
 fn flipped_and_future(
@@ -652,7 +652,7 @@ fn flipped_and_future(
         &[s(&flipped_path), "checksum mismatch"],
     );
     let mut future = bytes[..n - 4].to_vec();
-    future[8..12].copy_from_slice(&2u32.to_le_bytes());
+    future[8..12].copy_from_slice(&3u32.to_le_bytes());
     let path = write(dir, &format!("future.{ext}"), &sealed(&future));
     let out = ser(&["eval", "--model", s(&path), s(csv)]);
     let mut culprits = vec![s(&path)];
@@ -698,7 +698,7 @@ fn bad_feature_and_model_files_fail_cleanly() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let wav_file = write(dir, "tone.wav", &wav16(16_000, &tone(4000, 16_000)));
-    let classes = ser_adaptive::features::corpus::demo::EMOTIONS;
+    let classes = ser_adaptive::data::demo::EMOTIONS;
 
     // --- Features CSV files: each through `ser eval` and `ser train`.
     let lines: Vec<String> = std::fs::read_to_string(&csv)
@@ -827,14 +827,14 @@ fn bad_feature_and_model_files_fail_cleanly() {
             "power.csv",
             "--chroma-from",
             "power",
-            "chroma=Power",
+            "\"chroma_source\":\"power\"",
         ),
         (
             "features of another configuration (--sr 8000)",
             "sr8000.csv",
             "--sr",
             "8000",
-            "sr=8000",
+            "\"sample_rate\":8000",
         ),
     ] {
         let path = dir.join(name);
@@ -867,45 +867,46 @@ fn bad_feature_and_model_files_fail_cleanly() {
         sealed(&bytes[..n - 4]) == bytes,
         || "the stored CRC-32 is not crc32(body)".into(),
     );
-    let h = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
-    let payload = 16 + h; // means (720 bytes), scales (720), then the layers
+    // The same layout as a packed model's (one format), with every layer in f32.
+    let [classes_end, metadata_end, std_end] = model_sections(&bytes);
+    let inputs = (std_end - metadata_end - 4) / 8;
     let cuts = [
         ("empty", 0),
         ("inside the magic", 4),
         ("inside the version", 10),
-        ("after the fixed header", 16),
-        ("inside the JSON header", 16 + h / 2),
-        ("after the JSON header", payload),
-        ("inside the standardisation means", payload + 360),
-        ("inside the standardisation scales", payload + 1080),
-        ("after the standardisation", payload + 1440),
-        ("inside the first layer", payload + 1440 + 1000),
+        ("inside the class names", 20),
+        ("after the class names", classes_end),
+        ("inside the metadata", classes_end + 40),
+        ("after the metadata", metadata_end),
+        (
+            "inside the standardisation means",
+            metadata_end + 4 + 2 * inputs,
+        ),
+        (
+            "inside the standardisation scales",
+            metadata_end + 4 + 6 * inputs,
+        ),
+        ("after the standardisation", std_end),
+        ("inside the first layer", std_end + 1000),
         ("in the middle of the weights", n / 2),
         ("inside the last biases", n - 10),
         ("without the checksum", n - 4),
         ("inside the checksum", n - 1),
     ];
-    let resealed_reason = |cut: usize| {
-        if cut < 16 + h {
-            "truncated"
-        } else {
-            "bytes of weights"
-        }
-    };
     truncations(
         &mut cases,
         ("f32 model", "sermodel"),
         &bytes,
         &cuts,
         (dir, &csv, &wav_file),
-        resealed_reason,
+        |_| "truncated",
     );
     let path = flipped_and_future(
         &mut cases,
         ("f32 model", "sermodel"),
         &bytes,
         (dir, &csv),
-        &["format version 2", "this build reads versions 1..=1"],
+        &["model format version 3 is newer than this build reads (2)"],
     );
     let out = ser(&[
         "quantize",
@@ -928,22 +929,22 @@ fn bad_feature_and_model_files_fail_cleanly() {
         "text file as a model",
         &out,
         2,
-        &[s(&path), "is not a ser model file"],
+        &[s(&path), "not a ser model file"],
     );
 
     // --- Packed model files.
     let qbytes = std::fs::read(&packed).unwrap();
     let qn = qbytes.len();
-    let [classes_end, features_end, std_end] = packed_sections(&qbytes);
+    let [classes_end, metadata_end, std_end] = model_sections(&qbytes);
     let qcuts = [
         ("empty", 0),
         ("inside the magic", 6),
         ("inside the version", 10),
         ("inside the class names", 20),
         ("after the class names", classes_end),
-        ("inside the feature configuration", classes_end + 20),
-        ("after the feature configuration", features_end),
-        ("inside the standardisation", features_end + 100),
+        ("inside the metadata", classes_end + 20),
+        ("after the metadata", metadata_end),
+        ("inside the standardisation", metadata_end + 100),
         ("after the standardisation", std_end),
         ("inside the first layer's codes", std_end + 4 + 12 + 50),
         ("in the middle", qn / 2),
@@ -963,8 +964,30 @@ fn bad_feature_and_model_files_fail_cleanly() {
         ("packed model", "q"),
         &qbytes,
         (dir, &csv),
-        &["packed model format version 2 is newer than this build reads"],
+        &["model format version 3 is newer than this build reads (2)"],
     );
+    // The two formats of ser-adaptive 0.1 are named as such.
+    for (case, head) in [
+        (
+            "an f32 model of ser-adaptive 0.1",
+            &b"SERMODEL\x01\0\0\0"[..],
+        ),
+        ("a packed model of ser-adaptive 0.1", b"SERQMODL\x01\0\0\0"),
+    ] {
+        let mut old = head.to_vec();
+        old.extend_from_slice(&[0; 64]);
+        let path = write(dir, "old.sermodel", &sealed(&old));
+        let out = ser(&["predict", "--model", s(&path), s(&wav_file)]);
+        cases.fails(
+            case,
+            &out,
+            2,
+            &[
+                s(&path),
+                "model format version 1 (ser-adaptive 0.1) is no longer read",
+            ],
+        );
+    }
     let out = ser(&[
         "quantize",
         "--model",

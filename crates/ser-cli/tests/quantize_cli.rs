@@ -62,7 +62,9 @@ fn quantize_writes_packed_models_that_eval_and_predict_read() {
     assert_eq!(eval8["rows"], 210);
     let drop = f32_eval["accuracy"].as_f64().unwrap() - eval8["accuracy"].as_f64().unwrap();
     assert!(drop.abs() <= 3.0, "8-bit accuracy moved by {drop} points");
-    assert!(eval8.get("epochs").is_none());
+    // A packed model keeps how its f32 model was trained.
+    assert!(eval8["epochs"].as_u64().is_some());
+    assert_eq!(eval8["epochs"], f32_eval["epochs"]);
 
     // 2 bits: the file is the poster's accounting plus a fixed header, ~1/16 of the f32 file.
     let q2 = dir.path().join("m2.q");

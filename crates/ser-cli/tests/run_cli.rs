@@ -218,7 +218,7 @@ fn speaker_independent_runs_hold_out_whole_speakers() {
         out.to_str().unwrap(),
         "--no-cache",
         "--split",
-        "speaker",
+        "speakers:0.1",
         "--scorer",
         "hessian",
         "--seeds",
@@ -229,7 +229,8 @@ fn speaker_independent_runs_hold_out_whole_speakers() {
     let v = results(&out);
     // 6 demo speakers: one held out, 35 of the 210 utterances.
     assert_eq!(v["runs"][0]["rows"][2], 35);
-    assert_eq!(v["config"]["split"], "speaker");
+    assert_eq!(v["config"]["split"], "speakers:0.1");
+    assert_eq!(v["config"]["test_fraction"], 0.1);
     assert_eq!(v["config"]["scorer"], "hessian-trace");
 
     // Leave one speaker out: one whole speaker per seed (which one: ser-search's tests).
@@ -251,6 +252,22 @@ fn speaker_independent_runs_hold_out_whole_speakers() {
     for run in v["runs"].as_array().unwrap() {
         assert_eq!(run["rows"][2], 35);
     }
+
+    // The spelling of ser-adaptive 0.1 is refused, and the message names the new words.
+    let r = ser(&[
+        "demo",
+        "--out",
+        tmp.path().join("old").to_str().unwrap(),
+        "--split",
+        "speaker",
+        "-q",
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    let err = text(&r.stderr);
+    assert!(
+        err.contains("loso") && err.contains("speakers:FRACTION"),
+        "{err}"
+    );
 }
 
 #[test]

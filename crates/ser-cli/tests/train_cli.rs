@@ -98,7 +98,7 @@ fn folds_report_each_fold_and_the_mean() {
     let dir = tempfile::tempdir().unwrap();
     let csv = demo_csv(dir.path());
     let model = dir.path().join("m.sermodel");
-    for (split, folds) in [("kfold:3", 3), ("speaker", 6)] {
+    for (split, folds) in [("kfold:3", 3), ("loso", 6)] {
         let report = json(&ser(&[
             "train",
             csv.to_str().unwrap(),
@@ -176,7 +176,8 @@ fn bad_training_inputs_are_clear_errors() {
         (vec!["--split", "kfold:1"], "k"),
         (vec!["--split", "bogus"], "--split"),
         (vec!["--hidden", "256,,64"], "--hidden"),
-        (vec!["--test-fraction", "1.5"], "test_fraction"),
+        (vec!["--test-fraction", "1.5"], "--test-fraction"),
+        (vec!["--split", "speaker"], "speakers:FRACTION"),
     ] {
         let mut all = vec![
             "train",
@@ -230,7 +231,7 @@ fn models_refuse_features_made_with_another_configuration() {
     assert!(out.status.success());
     // `ser features` writes the configuration beside the features.
     let sidecar = std::fs::read_to_string(dir.path().join("power.csv.features")).unwrap();
-    assert!(sidecar.contains("chroma=Power"), "{sidecar}");
+    assert!(sidecar.contains("\"chroma_source\":\"power\""), "{sidecar}");
 
     // A model trained on power-chroma features records that configuration...
     let power_model = dir.path().join("power.sermodel");
@@ -245,7 +246,7 @@ fn models_refuse_features_made_with_another_configuration() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let bytes = std::fs::read(&power_model).unwrap();
-    assert!(text(&bytes).contains("\"chroma_source\":\"Power\""));
+    assert!(text(&bytes).contains("\"chroma_source\":\"power\""));
 
     // ...and a model trained on the defaults refuses them.
     let default_model = dir.path().join("default.sermodel");
@@ -268,7 +269,7 @@ fn models_refuse_features_made_with_another_configuration() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("another configuration") && stderr.contains("chroma=Power"),
+        stderr.contains("another configuration") && stderr.contains("\"chroma_source\":\"power\""),
         "{stderr}"
     );
 

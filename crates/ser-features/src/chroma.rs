@@ -1,8 +1,8 @@
 //! The chroma filterbank (`librosa.filters.chroma`) and tuning estimation
 //! (`librosa.piptrack`, `librosa.estimate_tuning`, `librosa.pitch_tuning`).
 
-use crate::dot::dot;
 use crate::mel::fft_frequencies;
+use crate::simd::dot;
 
 /// Python's `%` (numpy's `remainder`): the result takes the divisor's sign.
 fn py_mod(a: f64, b: f64) -> f64 {
@@ -110,7 +110,7 @@ impl ChromaFilterbank {
             *o = dot(row, spectrum);
         }
         // The raw chroma is a sum of non-negative weights times non-negative magnitudes.
-        let peak = crate::dot::max(out).max(0.0);
+        let peak = crate::simd::max(out).max(0.0);
         // librosa leaves columns below the smallest normal float unnormalised.
         if peak >= f32::MIN_POSITIVE {
             for o in out.iter_mut() {
@@ -176,7 +176,7 @@ impl PitchTracker {
         if lo >= hi {
             return;
         }
-        let reference = 0.1f32 * crate::dot::max(spectrum);
+        let reference = 0.1f32 * crate::simd::max(spectrum);
         // librosa's localmax of the gated spectrum: x[i] > x[i-1] and x[i] >= x[i+1], with
         // gated-out bins at 0 (which can never be a strict maximum). Both passes are
         // branch-free and vectorise; only the few flagged bins are visited below.

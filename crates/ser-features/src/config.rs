@@ -1,10 +1,13 @@
 //! The feature configuration: what to compute and how, with librosa's defaults.
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{FeatureError, Result};
 use crate::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 
 /// The mel scale used to place the mel filters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MelScale {
     /// Slaney's Auditory Toolbox scale: linear below 1 kHz, logarithmic above (librosa's default,
     /// `htk=False`).
@@ -14,7 +17,8 @@ pub enum MelScale {
 }
 
 /// How each mel filter is normalised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MelNorm {
     /// Slaney's area normalisation: each triangle is divided by its width in Hz
     /// (librosa's default, `norm="slaney"`).
@@ -24,7 +28,8 @@ pub enum MelNorm {
 }
 
 /// Which spectrogram the chroma features are computed from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChromaSource {
     /// The magnitude STFT `|X|`, as the popular SER reference pipeline does
     /// (`chroma_stft(S=np.abs(librosa.stft(y)))`).
@@ -34,7 +39,8 @@ pub enum ChromaSource {
 }
 
 /// How the tuning offset of the chroma filterbank is chosen.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Tuning {
     /// Estimated from each signal as `librosa.estimate_tuning` does (piptrack, then a histogram of
     /// pitch deviations with 0.01-semitone bins).
@@ -44,7 +50,8 @@ pub enum Tuning {
 }
 
 /// What the mel group of the vector holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MelOutput {
     /// The mel power spectrogram, pooled linearly (the community 180-dim vector does this).
     Power,
@@ -53,7 +60,8 @@ pub enum MelOutput {
 }
 
 /// How frames are pooled into one vector per signal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Pooling {
     /// The mean over frames of each coefficient.
     Mean,
@@ -63,7 +71,8 @@ pub enum Pooling {
 }
 
 /// The feature groups to compute, in the order they appear in the vector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FeatureGroups {
     /// MFCC (`n_mfcc` coefficients).
     pub mfcc: bool,
@@ -101,7 +110,8 @@ impl FeatureGroups {
 /// assert_eq!(config.dim(), 180);
 /// # Ok::<(), ser_features::FeatureError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FeatureConfig {
     /// FFT size and frame length in samples. Default: 2048.
     pub n_fft: usize,
@@ -318,137 +328,31 @@ impl FeatureConfig {
         }
         names
     }
-
-    /// A one-line, stable description of every setting that changes the numbers, for model files
-    /// and caches to check that features were made the same way.
-    pub fn fingerprint(&self) -> String {
-        let tuning = match self.tuning {
-            Tuning::Estimate => "estimate".to_string(),
-            Tuning::Fixed(t) => format!("{t}"),
-        };
-        format!(
-            "ser-features/1 n_fft={} hop={} n_mels={} mel_scale={:?} mel_norm={:?} fmin={} fmax={} \
-             n_mfcc={} n_chroma={} chroma={:?} tuning={} mel_output={:?} top_db={} pooling={:?} \
-             groups={}{}{} sr={}",
-            self.n_fft,
-            self.hop_length,
-            self.n_mels,
-            self.mel_scale,
-            self.mel_norm,
-            self.fmin,
-            self.fmax.map_or("nyquist".to_string(), |f| f.to_string()),
-            self.n_mfcc,
-            self.n_chroma,
-            self.chroma_source,
-            tuning,
-            self.mel_output,
-            self.top_db.map_or("none".to_string(), |t| t.to_string()),
-            self.pooling,
-            if self.groups.mfcc { "M" } else { "-" },
-            if self.groups.chroma { "C" } else { "-" },
-            if self.groups.mel { "S" } else { "-" },
-            self.sample_rate
-                .map_or("native".to_string(), |s| s.to_string()),
-        )
-    }
 }
 
 impl FeatureConfig {
-    /// Reads a configuration back from [`FeatureConfig::fingerprint`]'s text.
+    /// The configuration as one line of JSON (serde), the one way it is written: in model
+    /// files, beside features tables, in cache keys and reports.
+    pub fn to_json(&self) -> String {
+        // Serialising plain fields to JSON cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a configuration written by [`FeatureConfig::to_json`] and validates it; an
+    /// unknown field or value is an error naming it.
     ///
     /// ```
     /// use ser_features::{ChromaSource, FeatureConfig};
     ///
     /// let config = FeatureConfig { chroma_source: ChromaSource::Power, ..FeatureConfig::default() };
-    /// assert_eq!(FeatureConfig::from_fingerprint(&config.fingerprint())?, config);
-    /// assert!(FeatureConfig::from_fingerprint("something else").is_err());
+    /// assert_eq!(FeatureConfig::from_json(&config.to_json())?, config);
+    /// assert!(FeatureConfig::from_json("something else").is_err());
+    /// assert!(FeatureConfig::from_json(&config.to_json().replace("n_fft\":2048", "n_fft\":1")).is_err());
     /// # Ok::<(), ser_features::FeatureError>(())
     /// ```
-    pub fn from_fingerprint(text: &str) -> Result<Self> {
-        let bad = |why: String| invalid("fingerprint", why);
-        let mut words = text.split_whitespace();
-        if words.next() != Some("ser-features/1") {
-            return Err(bad(format!(
-                "`{}` is not a ser-features/1 fingerprint",
-                text.trim()
-            )));
-        }
-        let fields: std::collections::HashMap<&str, &str> =
-            words.filter_map(|w| w.split_once('=')).collect();
-        let get = |key: &str| {
-            fields
-                .get(key)
-                .copied()
-                .ok_or_else(|| bad(format!("no `{key}`")))
-        };
-        let num = |key: &str| -> Result<usize> {
-            get(key)?
-                .parse()
-                .map_err(|_| bad(format!("`{key}` is not a number")))
-        };
-        let float = |key: &str| -> Result<f32> {
-            get(key)?
-                .parse()
-                .map_err(|_| bad(format!("`{key}` is not a number")))
-        };
-        let groups = get("groups")?.as_bytes();
-        if groups.len() != 3 {
-            return Err(bad("`groups` must have 3 letters".into()));
-        }
-        let config = FeatureConfig {
-            n_fft: num("n_fft")?,
-            hop_length: num("hop")?,
-            n_mels: num("n_mels")?,
-            mel_scale: match get("mel_scale")? {
-                "Slaney" => MelScale::Slaney,
-                "Htk" => MelScale::Htk,
-                other => return Err(bad(format!("unknown mel_scale `{other}`"))),
-            },
-            mel_norm: match get("mel_norm")? {
-                "Slaney" => MelNorm::Slaney,
-                "None" => MelNorm::None,
-                other => return Err(bad(format!("unknown mel_norm `{other}`"))),
-            },
-            fmin: float("fmin")?,
-            fmax: match get("fmax")? {
-                "nyquist" => None,
-                _ => Some(float("fmax")?),
-            },
-            n_mfcc: num("n_mfcc")?,
-            n_chroma: num("n_chroma")?,
-            chroma_source: match get("chroma")? {
-                "Magnitude" => ChromaSource::Magnitude,
-                "Power" => ChromaSource::Power,
-                other => return Err(bad(format!("unknown chroma source `{other}`"))),
-            },
-            tuning: match get("tuning")? {
-                "estimate" => Tuning::Estimate,
-                t => Tuning::Fixed(t.parse().map_err(|_| bad(format!("bad tuning `{t}`")))?),
-            },
-            mel_output: match get("mel_output")? {
-                "Power" => MelOutput::Power,
-                "Decibels" => MelOutput::Decibels,
-                other => return Err(bad(format!("unknown mel_output `{other}`"))),
-            },
-            top_db: match get("top_db")? {
-                "none" => None,
-                _ => Some(float("top_db")?),
-            },
-            pooling: match get("pooling")? {
-                "Mean" => Pooling::Mean,
-                "MeanStd" => Pooling::MeanStd,
-                other => return Err(bad(format!("unknown pooling `{other}`"))),
-            },
-            groups: FeatureGroups {
-                mfcc: groups[0] == b'M',
-                chroma: groups[1] == b'C',
-                mel: groups[2] == b'S',
-            },
-            sample_rate: match get("sr")? {
-                "native" => None,
-                _ => Some(num("sr")? as u32),
-            },
-        };
+    pub fn from_json(text: &str) -> Result<Self> {
+        let config: FeatureConfig = serde_json::from_str(text.trim())
+            .map_err(|e| invalid("JSON", format!("is not readable: {e}")))?;
         config.validate()?;
         Ok(config)
     }
@@ -574,7 +478,7 @@ mod tests {
     }
 
     #[test]
-    fn fingerprints_read_back() {
+    fn json_reads_back() {
         for config in [
             FeatureConfig::default(),
             FeatureConfig {
@@ -595,17 +499,19 @@ mod tests {
                 ..FeatureConfig::default()
             },
         ] {
-            assert_eq!(
-                FeatureConfig::from_fingerprint(&config.fingerprint()).unwrap(),
-                config
-            );
+            assert_eq!(FeatureConfig::from_json(&config.to_json()).unwrap(), config);
         }
-        assert!(FeatureConfig::from_fingerprint("ser-features/1 n_fft=2048").is_err());
+        assert!(FeatureConfig::from_json(r#"{"n_fft":2048}"#).is_err());
+        let typo = FeatureConfig::default()
+            .to_json()
+            .replace("\"n_mels\"", "\"n_mel\"");
+        let err = FeatureConfig::from_json(&typo).unwrap_err().to_string();
+        assert!(err.contains("n_mel"), "{err}");
     }
 
     #[test]
-    fn fingerprint_changes_with_every_numeric_setting() {
-        let base = FeatureConfig::default().fingerprint();
+    fn json_changes_with_every_setting() {
+        let base = FeatureConfig::default().to_json();
         for other in [
             FeatureConfig {
                 n_mels: 64,
@@ -628,7 +534,7 @@ mod tests {
                 ..Default::default()
             },
         ] {
-            assert_ne!(other.fingerprint(), base);
+            assert_ne!(other.to_json(), base);
         }
     }
 }

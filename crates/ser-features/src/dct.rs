@@ -87,7 +87,7 @@ pub fn power_to_db(values: &mut [f32], top_db: Option<f32>) {
         *v = 10.0 * v.max(1e-10).log10();
     }
     if let Some(top_db) = top_db {
-        let floor = crate::dot::max(values) - top_db;
+        let floor = crate::simd::max(values) - top_db;
         for v in values.iter_mut() {
             *v = v.max(floor);
         }

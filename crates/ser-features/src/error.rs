@@ -143,9 +143,6 @@ pub enum FeatureError {
         /// The length given.
         got: usize,
     },
-    /// A corpus could not be read.
-    #[error("corpus: {0}")]
-    Corpus(String),
 }
 
 fn truncated_message(expected: Option<u64>, got: u64) -> String {

@@ -8,15 +8,19 @@
 //!   spectrogram (Slaney or HTK scale), MFCC (orthonormal DCT-II of `power_to_db(mel)`) and
 //!   chroma (with librosa's tuning estimation, or pinned), pooled over frames. The default
 //!   [`FeatureConfig`] gives the 180-dim vector `mfcc_0..39, chroma_0..11, mel_0..127`.
-//! - [`corpus`]: labels and speakers from the file names of EMODB, TESS, SAVEE, RAVDESS and
-//!   CREMA-D, a folder-per-label layout, a CSV manifest, and a built-in synthetic demo corpus.
+//!
+//! Corpora, labels and data sets are ser-data's concern; this crate knows only signals.
 //!
 //! ```
-//! use ser_features::{FeatureConfig, FeatureExtractor, corpus::demo};
+//! use ser_features::{FeatureConfig, FeatureExtractor};
 //!
 //! let extractor = FeatureExtractor::new(FeatureConfig::default())?;
-//! let utterance = &demo::DemoCorpus::new(demo::DemoConfig::default()).utterances()[0];
-//! let vector = extractor.extract(&utterance.samples, utterance.sample_rate)?;
+//! // Half a second of a 220 Hz tone with a little vibrato, at 16 kHz.
+//! let samples: Vec<f32> = (0..8_000)
+//!     .map(|i| i as f32 / 16_000.0)
+//!     .map(|t| 0.3 * (2.0 * std::f32::consts::PI * (220.0 * t + 0.5 * (6.0 * t).sin())).sin())
+//!     .collect();
+//! let vector = extractor.extract(&samples, 16_000)?;
 //! assert_eq!(vector.len(), 180);
 //! assert!(vector.iter().all(|v| v.is_finite()));
 //! # Ok::<(), ser_features::FeatureError>(())
@@ -29,13 +33,12 @@
 mod audio;
 mod chroma;
 mod config;
-pub mod corpus;
 mod dct;
-mod dot;
 mod error;
 mod extractor;
 mod mel;
 mod resample;
+mod simd;
 mod stft;
 #[cfg(test)]
 mod test_util;

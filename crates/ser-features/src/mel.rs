@@ -1,7 +1,7 @@
 //! Mel scales and the mel filterbank (`librosa.filters.mel`).
 
 use crate::config::{MelNorm, MelScale};
-use crate::dot::dot_sq;
+use crate::simd::dot_sq;
 
 const SLANEY_F_SP: f64 = 200.0 / 3.0;
 const SLANEY_MIN_LOG_HZ: f64 = 1000.0;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use realfft::{RealFftPlanner, RealToComplex};
 
-use crate::dot::magnitudes;
 use crate::error::{FeatureError, Result};
+use crate::simd::magnitudes;
 
 /// A planned magnitude STFT: `librosa.stft(y, n_fft, hop_length, window="hann", center=True,
 /// pad_mode="constant")` followed by `np.abs`.

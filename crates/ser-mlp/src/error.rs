@@ -43,17 +43,9 @@ pub enum MlpError {
         /// Column.
         column: usize,
     },
-    /// Data could not be read or does not fit the task (named file and line where it applies).
+    /// Data does not fit the task.
     #[error("{0}")]
     Data(String),
-    /// A model file cannot be read or written.
-    #[error("model file {path}: {reason}")]
-    ModelFile {
-        /// The file (or `<memory>`).
-        path: String,
-        /// What is wrong with it.
-        reason: String,
-    },
     /// Quantizing or running a quantized model failed.
     #[error(transparent)]
     Quant(#[from] ser_quant::QuantError),

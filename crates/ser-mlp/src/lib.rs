@@ -21,34 +21,27 @@
 //! # Ok::<(), ser_mlp::MlpError>(())
 //! ```
 //!
-//! [`Dataset::from_csv`] reads what `ser features` writes; [`stratified_split`],
-//! [`stratified_kfold`] and [`leave_one_speaker_out`] split it reproducibly;
 //! [`classification_metrics`] gives WA, UA, macro-F1, per-class precision and recall and the
-//! confusion matrix; [`Model`] keeps a trained network with its feature configuration,
-//! standardisation and classes in a checksummed file (`docs/MODEL_FORMAT.md`), and
-//! [`Model::quantize`] turns it into a `ser_quant::PackedModel` at any per-layer widths
-//! ([`Model::fake_quantized`] gives the f32 model those widths stand for, for fast batch
-//! evaluation).
+//! confusion matrix; [`Mlp::quantize_layers`] quantizes the layers at any per-layer widths for
+//! ser-quant's packed kernels, and [`Mlp::fake_quantized`] gives the f32 network those widths
+//! stand for, for fast batch evaluation.
+//!
+//! The crate knows numbers, not audio: rows of features in, class indices out. Data sets and
+//! splits are ser-data's; the model bundle with its feature configuration and file is
+//! ser-model's.
 
 mod adam;
-mod atomic;
-mod data;
 mod error;
 mod metrics;
-mod model;
 mod network;
 mod quantize;
 mod rng;
 mod standardize;
 mod train;
 
-pub use atomic::write_atomically;
-pub use data::{Dataset, Split, leave_one_speaker_out, stratified_kfold, stratified_split};
 pub use error::{MlpError, Result};
 pub use metrics::{Metrics, classification_metrics};
-pub use model::{MODEL_FORMAT_VERSION, MODEL_MAGIC, Model, Trained, TrainingInfo, train_model};
 pub use network::{Dense, Mlp};
-pub use quantize::packed_feature_config;
 pub use ser_quant::argmax;
 pub use standardize::Standardizer;
 pub use train::{

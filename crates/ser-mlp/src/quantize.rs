@@ -1,11 +1,9 @@
-//! From a trained f32 model to a quantized one (`ser_quant`), per-layer widths.
+//! From f32 layers to quantized ones (`ser_quant`), at per-layer widths.
 
 use ndarray::{Array1, Array2};
-use ser_features::FeatureConfig;
-use ser_quant::{PackedMlp, PackedModel, Precision, QuantOptions, QuantizedLayer};
+use ser_quant::{Precision, QuantOptions, QuantizedLayer};
 
 use crate::error::{MlpError, Result};
-use crate::model::Model;
 use crate::network::{Dense, Mlp};
 
 impl Mlp {
@@ -105,59 +103,4 @@ impl Dense {
             bias: Array1::from(bias),
         })
     }
-}
-
-impl Model {
-    /// The packed model at `precisions` (one per layer), with this model's standardisation,
-    /// classes and feature configuration: what `ser quantize` writes.
-    ///
-    /// ```
-    /// use ser_mlp::{Mlp, Model, Standardizer, TrainingInfo};
-    /// use ser_quant::{BitWidth, Precision, QuantOptions, Scratch};
-    ///
-    /// let features = ser_features::FeatureConfig::default();
-    /// let x = ndarray::Array2::from_shape_fn((4, 180), |(i, j)| (i * j % 7) as f32);
-    /// let model = Model {
-    ///     mlp: Mlp::new(180, &[16], 2, 0.1, 3)?,
-    ///     standardizer: Standardizer::fit(x.view())?,
-    ///     classes: vec!["calm".into(), "angry".into()],
-    ///     feature_names: features.feature_names(),
-    ///     features,
-    ///     training: TrainingInfo { seed: 3, epochs: 0, best_epoch: 0, train_rows: 4 },
-    /// };
-    /// let two = Precision::Bits(BitWidth::new(2)?);
-    /// let packed = model.quantize(&[two, two], QuantOptions::default())?;
-    /// assert_eq!(packed.mlp.average_bits(), 2.0);
-    /// let label = packed.predict(x.row(0).as_slice().unwrap(), &mut Scratch::default())?;
-    /// assert!(label < 2);
-    /// # Ok::<(), ser_mlp::MlpError>(())
-    /// ```
-    pub fn quantize(&self, precisions: &[Precision], options: QuantOptions) -> Result<PackedModel> {
-        let packed = PackedModel {
-            mlp: PackedMlp::new(self.mlp.quantize_layers(precisions, options)?)?,
-            mean: self.standardizer.mean.to_vec(),
-            scale: self.standardizer.scale.to_vec(),
-            classes: self.classes.clone(),
-            features: self.features.fingerprint(),
-        };
-        packed.validate()?;
-        Ok(packed)
-    }
-
-    /// This model with every layer at `precisions`, in f32 (see [`Mlp::fake_quantized`]).
-    pub fn fake_quantized(&self, precisions: &[Precision], options: QuantOptions) -> Result<Model> {
-        Ok(Model {
-            mlp: self.mlp.fake_quantized(precisions, options)?,
-            ..self.clone()
-        })
-    }
-}
-
-/// The feature configuration a packed model expects, read from its text.
-pub fn packed_feature_config(model: &PackedModel) -> Result<FeatureConfig> {
-    FeatureConfig::from_fingerprint(&model.features).map_err(|e| {
-        MlpError::Data(format!(
-            "the packed model's feature configuration is not readable: {e}"
-        ))
-    })
 }

@@ -48,15 +48,15 @@ pub enum QuantError {
         /// The layer's width.
         bits: u8,
     },
-    /// Bytes that do not start like a packed model file.
-    #[error("not a ser packed model file (bad magic)")]
-    NotAPackedModel,
-    /// A packed model file of a newer format than this build reads.
-    #[error("packed model format version {found} is newer than this build reads ({supported})")]
+    /// Bytes that do not start like a model file.
+    #[error("not a ser model file (it does not start with SERMODEL)")]
+    NotAModel,
+    /// A model file of another format version than this build reads.
+    #[error("{}", version_message(*found, *supported))]
     UnsupportedVersion {
-        /// The file's version.
+        /// The file's version (1 for the files of ser-adaptive 0.1, f32 or packed).
         found: u32,
-        /// The newest this build reads.
+        /// The version this build reads.
         supported: u32,
     },
     /// The file ends before `what`.
@@ -78,4 +78,15 @@ pub enum QuantError {
     /// Contents that are well framed but make no sense (a bad width, inconsistent shapes, ...).
     #[error("corrupt: {0}")]
     Corrupt(String),
+}
+
+fn version_message(found: u32, supported: u32) -> alloc::string::String {
+    if found < supported {
+        alloc::format!(
+            "model format version {found} (ser-adaptive 0.1) is no longer read; this build reads \
+             version {supported}: train or quantize the model again"
+        )
+    } else {
+        alloc::format!("model format version {found} is newer than this build reads ({supported})")
+    }
 }

@@ -27,8 +27,8 @@
 //!
 //! [`QuantizedLayer`] runs a dense layer straight from its packed codes with one of three
 //! [`Kernel`]s; [`PackedMlp`] chains them, each layer at its own [`Precision`]; [`PackedModel`]
-//! adds standardisation and class names and reads and writes the packed model file
-//! (`docs/PACKED_FORMAT.md`), all without `std`.
+//! adds standardisation and class names and reads and writes the workspace's one model file
+//! format (`docs/MODEL_FORMAT.md`, packed and f32 layers alike), all without `std`.
 //!
 //! | cargo feature | default | what it adds |
 //! |---|---|---|
@@ -53,7 +53,7 @@ pub use layer::{Bias, BiasMode, Kernel, QuantOptions, QuantizedLayer, Scratch};
 #[cfg(feature = "std")]
 pub use mlp::softmax;
 pub use mlp::{PackedMlp, argmax};
-pub use model::{FileSize, PACKED_FORMAT_VERSION, PACKED_MAGIC, PackedModel, crc32};
+pub use model::{FileSize, MODEL_FORMAT_VERSION, MODEL_MAGIC, PackedModel};
 pub use pack::{BitPlanes, DenseStream, PackedCodes, Packing, RowAligned};
 pub use quantizer::{Granularity, QuantizedTensor, Scaling, SymmetricQuantizer};
 

@@ -1,5 +1,6 @@
-//! Packed model files: a [`PackedMlp`] with what it needs to classify raw features, in a
-//! versioned, checksummed binary format (`docs/PACKED_FORMAT.md`) readable without `std`.
+//! Model files: a [`PackedMlp`] (any mix of packed and f32 layers) with what it needs to
+//! classify raw features, in the one versioned, checksummed binary format of the workspace
+//! (`docs/MODEL_FORMAT.md`), readable without `std`.
 
 use alloc::format;
 use alloc::string::String;
@@ -12,36 +13,18 @@ use crate::mlp::{PackedMlp, argmax};
 use crate::pack::{DenseStream, PackedCodes, Packing};
 use crate::quantizer::QuantizedTensor;
 
-/// The first bytes of every packed model file.
-pub const PACKED_MAGIC: &[u8; 8] = b"SERQMODL";
-/// The packed format version this build writes and the newest it reads.
-pub const PACKED_FORMAT_VERSION: u32 = 1;
+/// The first bytes of every model file.
+pub const MODEL_MAGIC: &[u8; 8] = b"SERMODEL";
+/// The format version this build writes and the only one it reads.
+pub const MODEL_FORMAT_VERSION: u32 = 2;
+/// The first bytes of the separate packed-model files of ser-adaptive 0.1, which this build
+/// no longer reads (recognised only to say so).
+const OLD_PACKED_MAGIC: &[u8; 8] = b"SERQMODL";
 
-/// CRC-32 (IEEE 802.3, as zlib and PNG compute it), bit by bit: model files are small and read
-/// once. Both model formats of the workspace end with it.
-///
-/// ```
-/// assert_eq!(ser_quant::crc32(b"123456789"), 0xCBF4_3926);
-/// assert_eq!(ser_quant::crc32(b""), 0);
-/// ```
-pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A quantized classifier with everything needed to use it on raw feature vectors: the packed
-/// network, the standardisation of its training split, the class names and the feature
-/// configuration (as `ser_features::FeatureConfig::fingerprint` text, opaque here).
+/// A classifier with everything needed to use it on raw feature vectors: the network (packed or
+/// f32 layers, in any mix), the standardisation of its training split, the class names, and a
+/// metadata text that upper crates fill (ser-model writes the feature configuration and how the
+/// model was trained there, as JSON); it is opaque here.
 ///
 /// ```
 /// use ser_quant::{BitWidth, PackedMlp, PackedModel, Precision, QuantOptions, QuantizedLayer, Scratch};
@@ -55,7 +38,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 ///     mean: vec![0.0, 0.0],
 ///     scale: vec![1.0, 1.0],
 ///     classes: vec!["calm".into(), "angry".into()],
-///     features: "demo".into(),
+///     metadata: "demo".into(),
 /// };
 /// let bytes = model.to_bytes()?;
 /// let back = PackedModel::from_bytes(&bytes)?;
@@ -73,8 +56,8 @@ pub struct PackedModel {
     pub scale: Vec<f32>,
     /// Class names, in the order of the outputs.
     pub classes: Vec<String>,
-    /// The feature configuration the model expects, as text.
-    pub features: String,
+    /// Free text kept with the model (opaque to this crate).
+    pub metadata: String,
 }
 
 /// Where the bytes of a packed model file go.
@@ -84,8 +67,8 @@ pub struct FileSize {
     pub codes: usize,
     /// Quantization scales.
     pub scales: usize,
-    /// Everything else: magic, version, class names, feature configuration, standardisation,
-    /// layer headers, checksum. Fixed for a given architecture, whatever the widths.
+    /// Everything else: magic, version, class names, metadata, standardisation, layer headers,
+    /// checksum. Fixed for a given architecture, whatever the widths.
     pub header: usize,
 }
 
@@ -310,20 +293,20 @@ impl PackedModel {
         Ok(p)
     }
 
-    /// The file's bytes and where they go (`docs/PACKED_FORMAT.md`).
+    /// The file's bytes and where they go (`docs/MODEL_FORMAT.md`).
     pub fn to_bytes_with_size(&self) -> Result<(Vec<u8>, FileSize)> {
         self.validate()?;
         let mut w = Writer {
             out: Vec::new(),
             size: FileSize::default(),
         };
-        w.bytes(Part::Header, PACKED_MAGIC);
-        w.u32(PACKED_FORMAT_VERSION as usize)?;
+        w.bytes(Part::Header, MODEL_MAGIC);
+        w.u32(MODEL_FORMAT_VERSION as usize)?;
         w.u32(self.classes.len())?;
         for c in &self.classes {
             w.text(c)?;
         }
-        w.text(&self.features)?;
+        w.text(&self.metadata)?;
         w.u32(self.mean.len())?;
         w.f32s(Part::Header, &self.mean);
         w.f32s(Part::Header, &self.scale);
@@ -358,12 +341,12 @@ impl PackedModel {
                 }
             }
         }
-        let crc = crc32(&w.out);
+        let crc = crc32fast::hash(&w.out);
         w.bytes(Part::Header, &crc.to_le_bytes());
         Ok((w.out, w.size))
     }
 
-    /// The file's bytes (`docs/PACKED_FORMAT.md`).
+    /// The file's bytes (`docs/MODEL_FORMAT.md`).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         Ok(self.to_bytes_with_size()?.0)
     }
@@ -372,8 +355,14 @@ impl PackedModel {
     /// first, then every count against the bytes left, every width, code and value. Quantized
     /// layers are packed for [`Kernel::default_for`] their width.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() < 8 || &bytes[..8] != PACKED_MAGIC {
-            return Err(QuantError::NotAPackedModel);
+        if bytes.starts_with(OLD_PACKED_MAGIC) {
+            return Err(QuantError::UnsupportedVersion {
+                found: 1,
+                supported: MODEL_FORMAT_VERSION,
+            });
+        }
+        if bytes.len() < 8 || &bytes[..8] != MODEL_MAGIC {
+            return Err(QuantError::NotAModel);
         }
         if bytes.len() < 16 {
             return Err(QuantError::Truncated {
@@ -381,15 +370,15 @@ impl PackedModel {
             });
         }
         let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version == 0 || version > PACKED_FORMAT_VERSION {
+        if version != MODEL_FORMAT_VERSION {
             return Err(QuantError::UnsupportedVersion {
                 found: version,
-                supported: PACKED_FORMAT_VERSION,
+                supported: MODEL_FORMAT_VERSION,
             });
         }
         let (body, tail) = bytes.split_at(bytes.len() - 4);
         let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
-        let computed = crc32(body);
+        let computed = crc32fast::hash(body);
         if stored != computed {
             return Err(QuantError::Checksum { stored, computed });
         }
@@ -404,7 +393,7 @@ impl PackedModel {
         let classes = (0..n_classes)
             .map(|_| r.text("a class name"))
             .collect::<Result<Vec<_>>>()?;
-        let features = r.text("the feature configuration")?;
+        let metadata = r.text("the metadata")?;
         let n = r.u32("the input count")?;
         let mean = r.f32s(n, "the standardisation means")?;
         let scale = r.f32s(n, "the standardisation scales")?;
@@ -427,7 +416,7 @@ impl PackedModel {
             mean,
             scale,
             classes,
-            features,
+            metadata,
         };
         model.validate()?;
         Ok(model)

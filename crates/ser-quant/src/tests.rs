@@ -560,8 +560,8 @@ mod packed_file {
     use alloc::vec::Vec;
 
     use crate::{
-        BiasMode, BitWidth, PACKED_FORMAT_VERSION, PackedMlp, PackedModel, Precision, QuantError,
-        QuantOptions, QuantizedLayer, Scratch, crc32,
+        BiasMode, BitWidth, MODEL_FORMAT_VERSION, PackedMlp, PackedModel, Precision, QuantError,
+        QuantOptions, QuantizedLayer, Scratch,
     };
 
     /// A poster-shaped model (180-256-512-64-7) at the given precisions.
@@ -591,7 +591,7 @@ mod packed_file {
             ]
             .map(String::from)
             .to_vec(),
-            features: "ser-features/1 n_fft=2048".into(),
+            metadata: r#"{"features":{"n_fft":2048}}"#.into(),
         }
     }
 
@@ -602,7 +602,7 @@ mod packed_file {
     /// Rewrites the checksum so a hand-made change reaches the parser.
     fn reseal(bytes: &mut [u8]) {
         let n = bytes.len() - 4;
-        let crc = crc32(&bytes[..n]);
+        let crc = crc32fast::hash(&bytes[..n]);
         bytes[n..].copy_from_slice(&crc.to_le_bytes());
     }
 
@@ -691,25 +691,38 @@ mod packed_file {
                 matches!(
                     e,
                     QuantError::Checksum { .. }
-                        | QuantError::NotAPackedModel
+                        | QuantError::NotAModel
                         | QuantError::UnsupportedVersion { .. }
                 ),
                 "flip at {i}: {e}"
             );
         }
         let mut b = bytes.clone();
-        b[8..12].copy_from_slice(&(PACKED_FORMAT_VERSION + 1).to_le_bytes());
+        b[8..12].copy_from_slice(&(MODEL_FORMAT_VERSION + 1).to_le_bytes());
         reseal(&mut b);
         assert_eq!(
             PackedModel::from_bytes(&b),
             Err(QuantError::UnsupportedVersion {
-                found: PACKED_FORMAT_VERSION + 1,
-                supported: PACKED_FORMAT_VERSION
+                found: MODEL_FORMAT_VERSION + 1,
+                supported: MODEL_FORMAT_VERSION
             })
         );
+        // The files of ser-adaptive 0.1 are named as such, not as noise: the f32 format
+        // (SERMODEL version 1) and the separate packed format (SERQMODL).
+        for old in [&b"SERMODEL\x01\0\0\0\0\0\0\0"[..], b"SERQMODL\x01\0\0\0"] {
+            let e = PackedModel::from_bytes(old).unwrap_err();
+            assert_eq!(
+                e,
+                QuantError::UnsupportedVersion {
+                    found: 1,
+                    supported: MODEL_FORMAT_VERSION
+                }
+            );
+            assert!(e.to_string().contains("no longer read"), "{e}");
+        }
         assert_eq!(
-            PackedModel::from_bytes(b"SERMODEL\x01\0\0\0"),
-            Err(QuantError::NotAPackedModel)
+            PackedModel::from_bytes(b"SERQMODX\x02\0\0\0"),
+            Err(QuantError::NotAModel)
         );
     }
 

@@ -159,7 +159,16 @@ fn the_final_model_is_always_within_the_global_margin() {
 fn fixed_sweep_and_pareto_front() {
     let (mlp, x, y) = trained();
     let data = Labelled { x: x.view(), y: &y };
-    let sweep = fixed_sweep(&mlp, data, &BitWidth::ALL, QuantOptions::default()).unwrap();
+    let sweep: Vec<(BitWidth, f64)> = BitWidth::ALL
+        .iter()
+        .map(|&b| {
+            let p = [Precision::Bits(b); 3];
+            (
+                b,
+                quantized_accuracy(&mlp, &p, QuantOptions::default(), data).unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(sweep.len(), 8);
     let base =
         quantized_accuracy(&mlp, &[Precision::Full; 3], QuantOptions::default(), data).unwrap();

@@ -9,19 +9,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// failing writer) leaves the old file or none, never half of one: `write` fills a new
 /// temporary file beside `path`, which is flushed to disk, given the old file's permissions
 /// and renamed over it; then the folder is synced so the rename itself survives a crash. On
-/// any failure the temporary file is removed. [`Model::save`](crate::Model::save) and every
-/// file `ser` writes go through it.
+/// any failure the temporary file is removed. Model files, feature tables and every file
+/// `ser` writes go through it.
 ///
 /// ```
 /// use std::io::Write;
 ///
-/// let dir = std::env::temp_dir().join(format!("ser-mlp-doc-{}", std::process::id()));
+/// let dir = std::env::temp_dir().join(format!("ser-data-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
 /// let path = dir.join("notes.txt");
-/// ser_mlp::write_atomically(&path, |w| w.write_all(b"whole"))?;
+/// ser_data::write_atomically(&path, |w| w.write_all(b"whole"))?;
 /// assert_eq!(std::fs::read(&path)?, b"whole");
 /// // A failing writer leaves the old file as it was.
-/// let failed = ser_mlp::write_atomically(&path, |w| {
+/// let failed = ser_data::write_atomically(&path, |w| {
 ///     w.write_all(b"half")?;
 ///     Err(std::io::Error::other("disk full"))
 /// });

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use ser_features::corpus::{self, CorpusKind};
+use ser_data::corpus::{self, CorpusKind};
 use ser_features::{FeatureConfig, FeatureExtractor};
 
 fn emodb() -> Option<PathBuf> {

@@ -4,13 +4,13 @@
 //! CREMA-D), from a folder-per-label layout, or from a CSV manifest; [`CorpusKind::Auto`]
 //! picks the convention that explains the most files. A loader never guesses a label: a file
 //! whose name does not follow the convention is reported in [`CorpusListing::skipped`] with
-//! the reason. [`demo`] is a built-in synthetic corpus.
+//! the reason. [`crate::demo`] is a built-in synthetic corpus.
 //!
 //! Labels use one vocabulary across corpora: `anger`, `boredom`, `calm`, `disgust`, `fear`,
 //! `happiness`, `neutral`, `pleasant_surprise` (TESS's `ps`), `sadness`, `surprise`.
 //!
 //! ```
-//! use ser_features::corpus::{parse_name, CorpusKind};
+//! use ser_data::corpus::{parse_name, CorpusKind};
 //!
 //! let emodb = parse_name(CorpusKind::Emodb, "03a01Wa.wav").unwrap();
 //! assert_eq!((emodb.label.as_str(), emodb.speaker.as_str()), ("anger", "03"));
@@ -19,16 +19,11 @@
 //! assert!(parse_name(CorpusKind::Emodb, "03a01Xa.wav").is_err());
 //! ```
 
-pub mod demo;
-mod manifest;
-
-pub use manifest::split_csv_line;
-
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::error::{FeatureError, Result};
+use crate::error::{DataError, Result};
 
 /// File extensions searched for audio in folders (the content decides the format).
 pub const AUDIO_EXTENSIONS: &[&str] = &[
@@ -75,7 +70,7 @@ impl fmt::Display for CorpusKind {
 }
 
 impl FromStr for CorpusKind {
-    type Err = FeatureError;
+    type Err = DataError;
 
     fn from_str(s: &str) -> Result<Self> {
         Ok(match s {
@@ -90,7 +85,7 @@ impl FromStr for CorpusKind {
             other => match other.strip_prefix("manifest:") {
                 Some(file) if !file.is_empty() => CorpusKind::Manifest(PathBuf::from(file)),
                 _ => {
-                    return Err(FeatureError::Corpus(format!(
+                    return Err(DataError::Corpus(format!(
                         "unknown corpus `{other}`: expected auto, emodb, tess, savee, ravdess, \
                          cremad, folders, manifest:FILE or none"
                     )));
@@ -332,24 +327,26 @@ fn parse_path(kind: &CorpusKind, path: &Path) -> std::result::Result<NameInfo, S
 /// All audio files under `root` (or `root` itself if it is a file), sorted; hidden files and
 /// folders are ignored, and only [`AUDIO_EXTENSIONS`] are searched in folders.
 pub fn find_audio_files(root: &Path) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(root).map_err(|e| FeatureError::Io(e).in_file(root))?;
+    let meta = std::fs::metadata(root).map_err(|e| DataError::io(root, e))?;
     if meta.is_file() {
         return Ok(vec![root.to_path_buf()]);
     }
     let mut found = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| FeatureError::Folder(e).in_file(&dir))?;
+        let folder = |e| DataError::Folder {
+            path: dir.clone(),
+            source: e,
+        };
+        let entries = std::fs::read_dir(&dir).map_err(folder)?;
         for entry in entries {
-            let entry = entry.map_err(|e| FeatureError::Folder(e).in_file(&dir))?;
+            let entry = entry.map_err(folder)?;
             let path = entry.path();
             let hidden = entry.file_name().to_string_lossy().starts_with('.');
             if hidden {
                 continue;
             }
-            let file_type = entry
-                .file_type()
-                .map_err(|e| FeatureError::Io(e).in_file(&path))?;
+            let file_type = entry.file_type().map_err(|e| DataError::io(&path, e))?;
             if file_type.is_dir() {
                 stack.push(path);
             } else {
@@ -372,12 +369,30 @@ pub fn find_audio_files(root: &Path) -> Result<Vec<PathBuf>> {
 ///
 /// It is an error when the roots hold no audio at all, or when a manifest cannot be read;
 /// single files that do not fit the convention are skipped and reported, not errors.
+///
+/// A file whose path is not valid UTF-8 is skipped with that reason: a features table names
+/// its rows by path, and a lossy name would point at a file that does not exist.
 pub fn load(roots: &[PathBuf], kind: &CorpusKind) -> Result<CorpusListing> {
-    if let CorpusKind::Manifest(file) = kind {
-        return manifest::load(file);
-    }
+    let mut listing = match kind {
+        CorpusKind::Manifest(file) => crate::manifest::load(file)?,
+        _ => load_files(roots, kind)?,
+    };
+    let (kept, not_utf8): (Vec<_>, Vec<_>) = std::mem::take(&mut listing.files)
+        .into_iter()
+        .partition(|f| f.path.to_str().is_some());
+    listing.files = kept;
+    listing
+        .skipped
+        .extend(not_utf8.into_iter().map(|f| Skipped {
+            path: f.path,
+            reason: "the path is not valid UTF-8, so a features table could not name it".into(),
+        }));
+    Ok(listing)
+}
+
+fn load_files(roots: &[PathBuf], kind: &CorpusKind) -> Result<CorpusListing> {
     if roots.is_empty() {
-        return Err(FeatureError::Corpus("no input paths given".into()));
+        return Err(DataError::Corpus("no input paths given".into()));
     }
     // Each file with the root it was found under (folders take labels relative to the root).
     let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
@@ -392,7 +407,7 @@ pub fn load(roots: &[PathBuf], kind: &CorpusKind) -> Result<CorpusListing> {
     files.dedup_by(|a, b| a.1 == b.1);
     if files.is_empty() {
         let shown: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
-        return Err(FeatureError::Corpus(format!(
+        return Err(DataError::Corpus(format!(
             "no audio files ({}) under {}",
             AUDIO_EXTENSIONS.join(", "),
             shown.join(", ")

@@ -14,7 +14,7 @@
 //! and so tests have realistic signals (harmonics, formants, pitch movement, silence).
 //!
 //! ```
-//! use ser_features::corpus::demo::{DemoConfig, DemoCorpus, EMOTIONS};
+//! use ser_data::demo::{DemoConfig, DemoCorpus, EMOTIONS};
 //!
 //! let corpus = DemoCorpus::new(DemoConfig::default());
 //! let utterances = corpus.utterances();

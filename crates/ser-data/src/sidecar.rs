@@ -1,0 +1,144 @@
+//! The feature configuration beside a features table (`FILE.features`), so that whoever reads
+//! the table later knows how its numbers were made, and a model is never fed features made
+//! another way.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use ser_features::FeatureConfig;
+
+use crate::dataset::Dataset;
+use crate::error::{DataError, Result};
+
+/// Where the configuration of the table `table` is kept: `table` + `.features` (byte for byte,
+/// so a path that is not UTF-8 keeps its name).
+pub fn sidecar_path(table: &Path) -> PathBuf {
+    let mut name = OsString::from(table.as_os_str());
+    name.push(".features");
+    PathBuf::from(name)
+}
+
+/// Writes `config` beside `table`, atomically.
+pub fn write_sidecar(table: &Path, config: &FeatureConfig) -> Result<()> {
+    let path = sidecar_path(table);
+    crate::write_atomically(&path, |w| {
+        std::io::Write::write_all(w, format!("{}\n", config.to_json()).as_bytes())
+    })
+    .map_err(|e| DataError::io(path, e))
+}
+
+/// The configuration beside `table`, `None` when there is no sidecar file; a sidecar that
+/// cannot be read or parsed is an error naming it.
+pub fn read_sidecar(table: &Path) -> Result<Option<FeatureConfig>> {
+    let path = sidecar_path(table);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(DataError::io(path, e)),
+    };
+    FeatureConfig::from_json(&text)
+        .map(Some)
+        .map_err(|e| DataError::Table(format!("{}: {e}", path.display())))
+}
+
+/// A features table read for a task that wants features made with `wanted`.
+#[derive(Debug, Clone)]
+pub struct FeatureTable {
+    /// The rows, with exactly `wanted`'s columns, in its order.
+    pub data: Dataset,
+    /// How the table's features were made (the sidecar's configuration with `wanted`'s groups
+    /// and pooling, which selecting columns gives), or `wanted` when there is no sidecar.
+    pub config: FeatureConfig,
+    /// Whether the table had no sidecar, so its configuration could not be checked.
+    pub unchecked: bool,
+}
+
+/// Reads the features table `path` for features made as `wanted` says: its columns are
+/// selected to `wanted`'s (a table with every group serves a model of fewer), and with
+/// `must_match` (evaluating a model) a table made with another configuration is refused,
+/// naming both. Without a sidecar the table is taken as `wanted` and
+/// [`FeatureTable::unchecked`] says so.
+pub fn read_table(path: &Path, wanted: &FeatureConfig, must_match: bool) -> Result<FeatureTable> {
+    let made = read_sidecar(path)?;
+    let config = match &made {
+        Some(made) => FeatureConfig {
+            groups: wanted.groups,
+            pooling: wanted.pooling,
+            ..made.clone()
+        },
+        None => wanted.clone(),
+    };
+    if must_match && config != *wanted {
+        return Err(DataError::Table(format!(
+            "{}: these features were made with another configuration than the model's:\n  \
+             features: {}\n  model:    {}",
+            path.display(),
+            config.to_json(),
+            wanted.to_json()
+        )));
+    }
+    let name = path.display().to_string();
+    let data = Dataset::from_csv(path)?.select_columns(&config.feature_names(), &name)?;
+    Ok(FeatureTable {
+        data,
+        config,
+        unchecked: made.is_none(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ser_features::{ChromaSource, FeatureGroups};
+
+    #[test]
+    fn a_table_serves_a_model_of_fewer_groups_and_refuses_another_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("t.csv");
+        let made = FeatureConfig {
+            n_mfcc: 2,
+            n_chroma: 1,
+            n_mels: 2,
+            ..FeatureConfig::default()
+        };
+        let names = made.feature_names();
+        let mut text = format!("path,label,speaker,{}\n", names.join(","));
+        text.push_str("a.wav,anger,s1,1,2,3,4,5\nb.wav,calm,s2,6,7,8,9,10\n");
+        std::fs::write(&table, text).unwrap();
+        // No sidecar: taken as asked, and said so.
+        let t = read_table(&table, &made, true).unwrap();
+        assert!(t.unchecked);
+        write_sidecar(&table, &made).unwrap();
+        assert_eq!(read_sidecar(&table).unwrap(), Some(made.clone()));
+        let mfcc = FeatureConfig {
+            groups: FeatureGroups::MFCC_ONLY,
+            ..made.clone()
+        };
+        let t = read_table(&table, &mfcc, true).unwrap();
+        assert!(!t.unchecked);
+        assert_eq!(t.data.x.column(1).to_vec(), [2.0, 7.0]);
+        assert_eq!(t.config, mfcc);
+        let power = FeatureConfig {
+            chroma_source: ChromaSource::Power,
+            ..made.clone()
+        };
+        let err = read_table(&table, &power, true).unwrap_err().to_string();
+        assert!(err.contains("another configuration"), "{err}");
+        // Training takes the table as it was made.
+        assert_eq!(read_table(&table, &power, false).unwrap().config, made);
+        std::fs::write(sidecar_path(&table), "{not json").unwrap();
+        let err = read_table(&table, &made, false).unwrap_err().to_string();
+        assert!(err.contains("t.csv.features"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_sidecar_of_a_path_that_is_not_utf8_keeps_its_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let table = Path::new(std::ffi::OsStr::from_bytes(b"/x/\xff.csv"));
+        assert_eq!(
+            sidecar_path(table).as_os_str().as_bytes(),
+            b"/x/\xff.csv.features"
+        );
+    }
+}

@@ -1,0 +1,28 @@
+//! The error type of ser-search.
+
+/// What can go wrong searching.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SearchError {
+    /// A setting outside its range.
+    #[error("invalid search setting: {0}")]
+    Config(String),
+    /// Scoring the layers failed.
+    #[error(transparent)]
+    Importance(#[from] ser_importance::ImportanceError),
+    /// Running the network failed (bad data shapes, labels, values).
+    #[error(transparent)]
+    Mlp(#[from] ser_mlp::MlpError),
+    /// Training, quantizing or evaluating a model.
+    #[error(transparent)]
+    Model(#[from] ser_model::ModelError),
+    /// Splitting the data.
+    #[error(transparent)]
+    Data(#[from] ser_data::DataError),
+    /// Quantizing layers.
+    #[error(transparent)]
+    Quant(#[from] ser_quant::QuantError),
+}
+
+/// A `Result` with [`SearchError`].
+pub type Result<T> = std::result::Result<T, SearchError>;

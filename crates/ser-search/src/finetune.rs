@@ -1,0 +1,122 @@
+//! Quantization-aware fine-tuning of a searched model.
+
+use ser_mlp::{Labelled, Mlp, TrainConfig, fine_tune};
+use ser_quant::{Precision, QuantOptions};
+
+use crate::error::{Result, SearchError};
+use crate::search::quantized_accuracy;
+
+/// Settings of quantization-aware fine-tuning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinetuneConfig {
+    /// Most epochs. Default 30.
+    pub max_epochs: usize,
+    /// Adam's learning rate: a tenth of training's. Default 1e-4.
+    pub learning_rate: f32,
+    /// Epochs without a better validation loss before stopping. Default 5.
+    pub patience: usize,
+    /// Mini-batch size. Default 32.
+    pub batch_size: usize,
+    /// Seed of the shuffling and dropout. Default 0.
+    pub seed: u64,
+    /// Quantizer options (as in the search).
+    pub quant: QuantOptions,
+}
+
+impl Default for FinetuneConfig {
+    fn default() -> Self {
+        FinetuneConfig {
+            max_epochs: 30,
+            learning_rate: 1e-4,
+            patience: 5,
+            batch_size: 32,
+            seed: 0,
+            quant: QuantOptions::default(),
+        }
+    }
+}
+
+impl FinetuneConfig {
+    /// Refuses settings that cannot train: no epochs, a learning rate that is not a finite
+    /// positive number, an empty batch.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_epochs == 0 {
+            return Err(SearchError::Config(
+                "fine-tuning needs at least 1 epoch".into(),
+            ));
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(SearchError::Config(format!(
+                "the fine-tuning learning rate must be a finite number > 0, got {}",
+                self.learning_rate
+            )));
+        }
+        if self.batch_size == 0 {
+            return Err(SearchError::Config(
+                "the fine-tuning batch size must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What fine-tuning gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finetuned {
+    /// The latent f32 weights; quantize them at the same widths for the model to keep.
+    pub mlp: Mlp,
+    /// Validation accuracy (percent) of the quantized model before fine-tuning.
+    pub accuracy_before: f64,
+    /// Validation accuracy (percent) of the quantized model kept.
+    pub accuracy: f64,
+    /// Epochs run.
+    pub epochs: usize,
+    /// Whether the fine-tuned weights were kept (false: they did worse on the validation rows
+    /// than the starting point, which is returned instead).
+    pub improved: bool,
+}
+
+/// Quantization-aware fine-tuning of `mlp` at `precisions`: training continues on `train` with
+/// the forward and backward passes through the quantized weights and the gradients applied to
+/// the f32 ones (straight-through estimator), early stopping on `validation` loss. The result
+/// is never worse than the start on `validation` accuracy: if fine-tuning does not help, the
+/// starting network is returned.
+pub fn finetune_quantized(
+    mlp: &Mlp,
+    precisions: &[Precision],
+    train: Labelled<'_>,
+    validation: Labelled<'_>,
+    config: &FinetuneConfig,
+) -> Result<Finetuned> {
+    let quant = config.quant;
+    let view = |m: &Mlp| m.fake_quantized(precisions, quant);
+    let before = quantized_accuracy(mlp, precisions, quant, validation)?;
+    let train_config = TrainConfig {
+        hidden: Vec::new(),
+        dropout: mlp.dropout(),
+        learning_rate: config.learning_rate,
+        batch_size: config.batch_size,
+        max_epochs: config.max_epochs,
+        early_stopping: true,
+        patience: config.patience,
+        seed: config.seed,
+        ..TrainConfig::default()
+    };
+    let (tuned, history) = fine_tune(
+        mlp,
+        &train_config,
+        train,
+        Some(validation),
+        &view,
+        &mut |_| {},
+    )?;
+    let after = quantized_accuracy(&tuned, precisions, quant, validation)?;
+    let improved = after >= before;
+    Ok(Finetuned {
+        mlp: if improved { tuned } else { mlp.clone() },
+        accuracy_before: before,
+        accuracy: if improved { after } else { before },
+        epochs: history.epochs.len(),
+        improved,
+    })
+}

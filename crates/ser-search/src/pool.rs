@@ -1,0 +1,73 @@
+//! The pooled accuracy the search measures, with every dequantized layer made once.
+
+use std::collections::HashMap;
+
+use ser_mlp::{Dense, Mlp, accuracy_percent};
+use ser_quant::{Precision, QuantOptions};
+
+use crate::error::{Result, SearchError};
+use crate::search::Member;
+
+/// Pooled accuracy of the members at given widths; each member's dequantized layer at each
+/// width is computed once.
+pub(crate) struct Pool<'a> {
+    pub(crate) members: Vec<Member<'a>>,
+    quant: QuantOptions,
+    cache: Vec<HashMap<(usize, Precision), Dense>>,
+}
+
+impl<'a> Pool<'a> {
+    pub(crate) fn new(members: Vec<Member<'a>>, quant: QuantOptions) -> Result<Self> {
+        let shapes = |m: &Mlp| -> Vec<(usize, usize)> {
+            m.layers().iter().map(|l| l.weights.dim()).collect()
+        };
+        let first = shapes(members[0].mlp);
+        for (i, m) in members.iter().enumerate() {
+            if shapes(m.mlp) != first {
+                return Err(SearchError::Config(format!(
+                    "pooled network {i} has layers {:?}, the searched one {first:?}",
+                    shapes(m.mlp)
+                )));
+            }
+            // Checks the rows' width, labels and that there are any.
+            accuracy_percent(m.mlp, &m.rows)?;
+        }
+        Ok(Pool {
+            cache: vec![HashMap::new(); members.len()],
+            members,
+            quant,
+        })
+    }
+
+    pub(crate) fn accuracy(&mut self, precisions: &[Precision]) -> Result<f64> {
+        let (mut correct, mut rows) = (0usize, 0usize);
+        for (m, cache) in self.members.iter().zip(&mut self.cache) {
+            let layers = m
+                .mlp
+                .layers()
+                .iter()
+                .zip(precisions)
+                .enumerate()
+                .map(|(i, (layer, &p))| {
+                    if p == Precision::Full {
+                        return Ok(layer.clone());
+                    }
+                    if let Some(d) = cache.get(&(i, p)) {
+                        return Ok(d.clone());
+                    }
+                    let d = layer.fake_quantized(p, self.quant)?;
+                    cache.insert((i, p), d.clone());
+                    Ok(d)
+                })
+                .collect::<Result<Vec<Dense>>>()?;
+            let predicted = Mlp::from_layers(layers, m.mlp.dropout())?.predict(m.rows.x)?;
+            correct += predicted
+                .iter()
+                .zip(m.rows.y)
+                .filter(|(p, y)| p == y)
+                .count();
+            rows += m.rows.y.len();
+        }
+        Ok(100.0 * correct as f64 / rows as f64)
+    }
+}

@@ -1,0 +1,181 @@
+//! `results.json`: everything a run produced, as serde types with a versioned schema
+//! (`docs/RESULTS_SCHEMA.md`).
+
+use ser_features::FeatureConfig;
+use ser_importance::Order;
+use ser_quant::{BiasMode, Granularity, Scaling};
+use serde::{Deserialize, Serialize};
+
+use crate::report::{ReportMeta, Summary};
+use crate::run::{RunConfig, SeedRun};
+use crate::search::Strategy;
+
+/// The version of the schema [`Results`] writes. It grows when a key is added, and keys are
+/// never renamed or removed within a version's readers' expectations: a reader of version `n`
+/// reads every later file's keys of version `n`.
+pub const RESULTS_SCHEMA_VERSION: u32 = 1;
+
+/// Fine-tuning settings as `results.json` records them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinetuneSettings {
+    /// Most epochs.
+    pub max_epochs: usize,
+    /// Adam's learning rate.
+    pub learning_rate: f32,
+    /// Epochs without a better validation loss before stopping.
+    pub patience: usize,
+}
+
+/// The quantizer as `results.json` records it: `PerTensor`/`PerChannel`, `LayerWidth`/`Full`,
+/// `MaxAbs`/`MinMse`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantSettings {
+    /// One weight scale per layer or per output.
+    pub granularity: String,
+    /// Biases at the layer's width or in f32.
+    pub bias: String,
+    /// Max-abs or least-squared-error scales.
+    pub scaling: String,
+}
+
+/// How a run was configured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// The seeds run, in order.
+    pub seeds: Vec<u64>,
+    /// The split, in the words of `--split` (`random`, `kfold:5`, `speakers:0.1`, `loso`).
+    pub split: String,
+    /// The test share of a random or speaker split (`null` for k-fold and leave-one-out).
+    pub test_fraction: Option<f64>,
+    /// The importance weight `a` of Np against Nv.
+    pub alpha: f64,
+    /// Margin tightening per unit of importance, points.
+    pub beta: f64,
+    /// The allowed validation accuracy drop, points.
+    pub margin: f64,
+    /// `MostImportantFirst` or `LeastImportantFirst`.
+    pub order: String,
+    /// `linear` or `binary`.
+    pub search: String,
+    /// What ranked the layers: `poster`, `hessian-trace` or `sensitivity`.
+    pub scorer: String,
+    /// Fine-tuning, when run.
+    pub finetune: Option<FinetuneSettings>,
+    /// Folds of a cross-validated search (0: off).
+    pub validation_folds: usize,
+    /// The quantizer.
+    pub quant: QuantSettings,
+    /// How the features were computed.
+    pub features: FeatureConfig,
+    /// Layer shapes, `inputs x outputs`.
+    pub layers: Vec<String>,
+}
+
+impl RunSettings {
+    /// The settings of a run of `config` over `seeds` on features made with `features`.
+    pub fn new(
+        config: &RunConfig,
+        seeds: &[u64],
+        features: &FeatureConfig,
+        layers: Vec<String>,
+    ) -> Self {
+        let q = config.search.quant;
+        RunSettings {
+            seeds: seeds.to_vec(),
+            split: config.split.to_string(),
+            test_fraction: match config.split {
+                ser_data::SplitSpec::Random { test_fraction } => Some(test_fraction),
+                ser_data::SplitSpec::Speakers { fraction } => Some(fraction),
+                ser_data::SplitSpec::KFold(_) | ser_data::SplitSpec::Loso => None,
+            },
+            alpha: config.search.importance.alpha,
+            beta: config.search.beta,
+            margin: config.search.margin,
+            order: match config.search.order {
+                Order::MostImportantFirst => "MostImportantFirst",
+                Order::LeastImportantFirst => "LeastImportantFirst",
+            }
+            .into(),
+            search: match config.search.strategy {
+                Strategy::Linear => "linear",
+                Strategy::Binary => "binary",
+            }
+            .into(),
+            scorer: config.search.score.name().into(),
+            finetune: config.finetune.as_ref().map(|f| FinetuneSettings {
+                max_epochs: f.max_epochs,
+                learning_rate: f.learning_rate,
+                patience: f.patience,
+            }),
+            validation_folds: config.validation_folds,
+            quant: QuantSettings {
+                granularity: match q.granularity {
+                    Granularity::PerTensor => "PerTensor",
+                    Granularity::PerChannel => "PerChannel",
+                }
+                .into(),
+                bias: match q.bias {
+                    BiasMode::LayerWidth => "LayerWidth",
+                    BiasMode::Full => "Full",
+                }
+                .into(),
+                scaling: match q.scaling {
+                    Scaling::MaxAbs => "MaxAbs",
+                    Scaling::MinMse => "MinMse",
+                }
+                .into(),
+            },
+            features: features.clone(),
+            layers,
+        }
+    }
+}
+
+/// Everything a run over seeds produced: what `ser run` writes as `results.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// [`RESULTS_SCHEMA_VERSION`] of the writer.
+    pub schema_version: u32,
+    /// The data, as given.
+    pub corpus: String,
+    /// Files (rows) used.
+    pub files: usize,
+    /// Class names.
+    pub classes: Vec<String>,
+    /// Parameters of the network.
+    pub params: usize,
+    /// How the run was configured.
+    pub config: RunSettings,
+    /// One entry per seed, in the order of `config.seeds`.
+    pub runs: Vec<SeedRun>,
+    /// Every model's figures over the seeds.
+    pub summary: Summary,
+    /// The command that made the run.
+    pub command: String,
+    /// Seconds the whole run took.
+    pub seconds: f64,
+}
+
+impl Results {
+    /// The results of `runs`, described by `meta` and `config`.
+    pub fn new(meta: &ReportMeta, config: RunSettings, runs: Vec<SeedRun>, seconds: f64) -> Self {
+        Results {
+            schema_version: RESULTS_SCHEMA_VERSION,
+            corpus: meta.corpus.clone(),
+            files: meta.files,
+            classes: meta.classes.clone(),
+            params: meta.params,
+            summary: crate::report::summarize(&runs),
+            config,
+            runs,
+            command: meta.command.clone(),
+            seconds,
+        }
+    }
+
+    /// The JSON text, pretty-printed.
+    pub fn to_json(&self) -> String {
+        // Plain data with string keys: serialising cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}

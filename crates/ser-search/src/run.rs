@@ -1,0 +1,341 @@
+//! The whole method for one seed: split, train the f32 baseline, the fixed-width sweep, the
+//! adaptive search, optional fine-tuning, each evaluated on the test rows as packed models.
+
+use std::time::Instant;
+
+use ndarray::{Array2, Axis};
+use ser_data::{Dataset, SplitSpec, stratified_kfold};
+use ser_features::FeatureConfig;
+use ser_mlp::{Labelled, TrainConfig};
+use ser_model::{Evaluated, Model, Trained, train_model};
+use ser_quant::{BitWidth, Precision};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SearchError};
+use crate::finetune::{FinetuneConfig, finetune_quantized};
+use crate::pool::Pool;
+use crate::search::{Member, SearchConfig, SearchResult, pareto_front, search_in};
+
+/// Settings of [`run_seed`]; every part's default is its own type's.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunConfig {
+    /// Training of the f32 baseline (its seed is replaced by the run's). Default: METHOD.md's.
+    pub train: TrainConfig,
+    /// The adaptive search. Default: METHOD.md's.
+    pub search: SearchConfig,
+    /// Fine-tuning after the search, when wanted (its seed is replaced by the run's).
+    /// Default: none.
+    pub finetune: Option<FinetuneConfig>,
+    /// How each seed's test rows are chosen ([`SplitSpec::for_seed`]). Default: `random`,
+    /// METHOD.md's stratified 90/10.
+    pub split: SplitSpec,
+    /// `k` for a cross-validated search (0: off, the poster's single validation split).
+    /// With `k >= 2` the non-test rows are dealt into `k` stratified folds, the baseline recipe
+    /// is trained once per fold on the other folds, and the search pools the accuracy of the
+    /// model it quantizes (on its validation rows) and of the `k` fold models (each on its
+    /// fold): [`crate::adaptive_search_pooled`]. Costs `k` more trainings per seed. Default: 0.
+    pub validation_folds: usize,
+}
+
+impl RunConfig {
+    /// Checks every part before any work.
+    pub fn validate(&self) -> Result<()> {
+        self.train.validate()?;
+        self.search.validate()?;
+        if self.validation_folds == 1 {
+            return Err(SearchError::Config(
+                "validation folds must be 0 (off) or at least 2".into(),
+            ));
+        }
+        if let Some(f) = &self.finetune {
+            f.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything one seed produced (an entry of `results.json`'s `runs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedRun {
+    /// The seed (split, initialisation, shuffling, dropout).
+    pub seed: u64,
+    /// The f32 model.
+    pub baseline: Evaluated,
+    /// Every layer at 1..=8 bits, in that order.
+    pub fixed: Vec<Evaluated>,
+    /// The adaptive search's model.
+    pub adaptive: Evaluated,
+    /// The adaptive model after fine-tuning, when run.
+    pub adaptive_finetuned: Option<Evaluated>,
+    /// Validation accuracy (percent) of the baseline, and of the adaptive model.
+    pub validation_accuracy: [f64; 2],
+    /// Each layer's score (the poster's importance unless another was chosen).
+    pub importance: Vec<f64>,
+    /// The order the search decided the layers in.
+    pub search_order: Vec<usize>,
+    /// Seconds the adaptive search took (scoring, every trial, the choice).
+    pub search_seconds: f64,
+    /// Seconds spent training the fold models of a cross-validated search (0 without).
+    pub folds_seconds: f64,
+    /// Epochs the baseline trained.
+    pub epochs: usize,
+    /// Rows trained on, validated on, tested on.
+    pub rows: [usize; 3],
+    /// The Pareto front of (average bits, search accuracy in percent) over everything tried:
+    /// the f32 baseline, every fixed width and every trial of the search, judged on the
+    /// search's (validation) rows, sorted by bits.
+    pub pareto: Vec<[f64; 2]>,
+    /// Rows the search's accuracy was pooled over (the validation rows, plus every non-test
+    /// row once with cross-validated search).
+    pub search_rows: usize,
+}
+
+/// Rows of `data` standardised as `model` takes them, with their labels.
+fn standardised(
+    data: &Dataset,
+    model: &Model,
+    rows: &[usize],
+) -> Result<(Array2<f32>, Vec<usize>)> {
+    let part = data.subset(rows);
+    Ok((model.standardizer.transform(part.x.view())?, part.labels))
+}
+
+/// The f32 network of a model this crate trained.
+fn mlp(model: &Model) -> Result<&ser_mlp::Mlp> {
+    model
+        .mlp()
+        .ok_or_else(|| SearchError::Config("the search needs an f32 model".into()))
+}
+
+/// Runs the method once: split (by `seed`), train the f32 baseline with early stopping on a
+/// validation share of the training rows, evaluate every fixed width and the adaptive search's
+/// model (searched on the validation rows) on the test rows, each as the packed model
+/// `ser quantize` would write, and optionally fine-tune the adaptive model.
+pub fn run_seed(
+    data: &Dataset,
+    features: &FeatureConfig,
+    seed: u64,
+    config: &RunConfig,
+) -> Result<SeedRun> {
+    let split = config.split.for_seed(data, seed)?;
+    let train_config = TrainConfig {
+        seed,
+        ..config.train.clone()
+    };
+    let trained = train_model(data, &split.train, &train_config, features, &mut |_| {})?;
+    let model = &trained.model;
+    let quant = config.search.quant;
+    let test_x = data.x.select(Axis(0), &split.test);
+    let test_y: Vec<usize> = split.test.iter().map(|&r| data.labels[r]).collect();
+    let packed = |p: &[Precision], m: &Model| -> Result<Evaluated> {
+        Ok(m.quantize(p, quant)?.evaluated(test_x.view(), &test_y)?)
+    };
+    let baseline = model.evaluated(test_x.view(), &test_y)?;
+    let fixed = model.fixed_sweep(quant, test_x.view(), &test_y)?;
+    let searched = search(
+        data,
+        &trained,
+        &split.train,
+        &train_config,
+        features,
+        config,
+    )?;
+    let search = &searched.result;
+    let adaptive = packed(&search.precisions, model)?;
+    let adaptive_finetuned = match &config.finetune {
+        None => None,
+        Some(f) => {
+            let tuned = finetune(data, &trained, &search.precisions, f, seed, quant)?;
+            Some(packed(&search.precisions, &tuned)?)
+        }
+    };
+    Ok(SeedRun {
+        seed,
+        baseline,
+        fixed,
+        adaptive,
+        adaptive_finetuned,
+        validation_accuracy: [search.baseline_accuracy, search.accuracy],
+        importance: search.scores.clone(),
+        search_order: search.order.clone(),
+        search_seconds: searched.seconds,
+        folds_seconds: searched.folds_seconds,
+        epochs: trained.history.epochs.len(),
+        rows: [
+            trained.train_rows.len(),
+            trained.validation_rows.len(),
+            split.test.len(),
+        ],
+        search_rows: searched.rows,
+        pareto: searched.pareto,
+    })
+}
+
+/// The search of one seed, with what the report says of it.
+struct Searched {
+    result: SearchResult,
+    seconds: f64,
+    folds_seconds: f64,
+    rows: usize,
+    pareto: Vec<[f64; 2]>,
+}
+
+/// The adaptive search on the baseline's validation rows (pooled with fold models when
+/// `config.validation_folds` is set), and the Pareto front of everything it and the fixed
+/// widths scored on those rows.
+fn search(
+    data: &Dataset,
+    trained: &Trained,
+    train_rows: &[usize],
+    train_config: &TrainConfig,
+    features: &FeatureConfig,
+    config: &RunConfig,
+) -> Result<Searched> {
+    let model = &trained.model;
+    let (xv, yv) = standardised(data, model, &trained.validation_rows)?;
+    let start = Instant::now();
+    let folds = fold_members(data, train_rows, train_config, features, config)?;
+    let folds_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    // One pool for the search and the fixed widths of the Pareto front: each member's layers
+    // are quantized once per width.
+    let members = std::iter::once(Ok(Member {
+        mlp: mlp(model)?,
+        rows: Labelled {
+            x: xv.view(),
+            y: &yv,
+        },
+    }))
+    .chain(folds.iter().map(|(m, x, y)| {
+        Ok(Member {
+            mlp: mlp(m)?,
+            rows: Labelled { x: x.view(), y },
+        })
+    }))
+    .collect::<Result<Vec<_>>>()?;
+    let mut pool = Pool::new(members, config.search.quant)?;
+    let result = search_in(&mut pool, &config.search)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let n = model.network.shapes().len();
+    let mut points = vec![(32.0, result.baseline_accuracy)];
+    for &b in &BitWidth::ALL {
+        points.push((
+            f64::from(b.get()),
+            pool.accuracy(&vec![Precision::Bits(b); n])?,
+        ));
+    }
+    points.extend(result.trials.iter().map(|t| (t.average_bits, t.accuracy)));
+    let pareto = pareto_front(&points)
+        .into_iter()
+        .map(|(b, a)| [b, a])
+        .collect();
+    Ok(Searched {
+        result,
+        seconds,
+        folds_seconds,
+        rows: yv.len() + folds.iter().map(|f| f.2.len()).sum::<usize>(),
+        pareto,
+    })
+}
+
+/// The baseline fine-tuned through its quantized weights at `precisions`, as a model.
+fn finetune(
+    data: &Dataset,
+    trained: &Trained,
+    precisions: &[Precision],
+    config: &FinetuneConfig,
+    seed: u64,
+    quant: ser_quant::QuantOptions,
+) -> Result<Model> {
+    let model = &trained.model;
+    let (xt, yt) = standardised(data, model, &trained.train_rows)?;
+    let (xv, yv) = standardised(data, model, &trained.validation_rows)?;
+    let config = FinetuneConfig {
+        seed,
+        quant,
+        ..config.clone()
+    };
+    let tuned = finetune_quantized(
+        mlp(model)?,
+        precisions,
+        Labelled {
+            x: xt.view(),
+            y: &yt,
+        },
+        Labelled {
+            x: xv.view(),
+            y: &yv,
+        },
+        &config,
+    )?;
+    Ok(model.with_mlp(tuned.mlp)?)
+}
+
+/// A fold model with its held-out rows (standardised as it takes them) and their labels.
+type Fold = (Model, Array2<f32>, Vec<usize>);
+
+/// The fold models of a cross-validated search, each with its fold's rows standardised as it
+/// takes them (none when `config.validation_folds` is 0).
+fn fold_members(
+    data: &Dataset,
+    train_rows: &[usize],
+    train_config: &TrainConfig,
+    features: &FeatureConfig,
+    config: &RunConfig,
+) -> Result<Vec<Fold>> {
+    let k = config.validation_folds;
+    if k == 0 {
+        return Ok(Vec::new());
+    }
+    if k == 1 {
+        return Err(SearchError::Config(
+            "validation folds must be 0 (off) or at least 2".into(),
+        ));
+    }
+    let labels: Vec<usize> = train_rows.iter().map(|&r| data.labels[r]).collect();
+    stratified_kfold(&labels, k, train_config.seed ^ 0xF01D)?
+        .into_iter()
+        .enumerate()
+        .map(|(f, split)| {
+            let rows = |inner: &[usize]| inner.iter().map(|&i| train_rows[i]).collect::<Vec<_>>();
+            let fold_config = TrainConfig {
+                seed: train_config.seed ^ ((f as u64 + 1) << 32),
+                ..train_config.clone()
+            };
+            let trained = train_model(
+                data,
+                &rows(&split.train),
+                &fold_config,
+                features,
+                &mut |_| {},
+            )?;
+            let (x, y) = standardised(data, &trained.model, &rows(&split.test))?;
+            Ok((trained.model, x, y))
+        })
+        .collect()
+}
+
+/// [`run_seed`] for every seed (in parallel with the `parallel` feature, in the caller's rayon
+/// pool), in the order given; `progress` is called as each seed finishes. Each seed is computed
+/// on one thread from its seed alone, so the results do not depend on the number of threads.
+pub fn run_seeds(
+    data: &Dataset,
+    features: &FeatureConfig,
+    seeds: &[u64],
+    config: &RunConfig,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<SeedRun>> {
+    config.validate()?;
+    let one = |&seed: &u64| {
+        let run = run_seed(data, features, seed, config);
+        progress();
+        run
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        seeds.par_iter().map(one).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    seeds.iter().map(one).collect()
+}
