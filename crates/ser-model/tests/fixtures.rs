@@ -39,7 +39,16 @@ fn make() -> (Model, Model) {
         seed: 5,
         ..TrainConfig::default()
     };
-    let (mlp, history) = fit(&config, Labelled { x: xs.view(), y: &y }, None, 3).unwrap();
+    let (mlp, history) = fit(
+        &config,
+        Labelled {
+            x: xs.view(),
+            y: &y,
+        },
+        None,
+        3,
+    )
+    .unwrap();
     let training = TrainingInfo {
         seed: 5,
         epochs: history.epochs.len(),
@@ -86,7 +95,10 @@ fn committed_model_files_load_and_predict_as_recorded() {
             .unwrap();
     for (name, kind) in [("f32.sermodel", "f32"), ("packed.sermodel", "packed")] {
         let model = Model::load(&dir.join(name)).unwrap();
-        assert_eq!(matches!(model.network, Network::Packed(_)), kind == "packed");
+        assert_eq!(
+            matches!(model.network, Network::Packed(_)),
+            kind == "packed"
+        );
         assert_eq!(model.features, FeatureConfig::default());
         let want: Vec<String> = serde_json::from_value(expected[name].clone()).unwrap();
         assert_eq!(predicted(&model), want, "{name}");
