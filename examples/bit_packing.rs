@@ -29,6 +29,12 @@ fn main() -> Result<()> {
     let bias: Vec<f32> = (0..outputs).map(|i| value(i, 2) * 0.01).collect();
     let x: Vec<f32> = (0..inputs).map(|i| value(i, 3)).collect();
 
+    layouts(&w, outputs, inputs)?;
+    kernels(&w, &bias, &x, outputs, inputs)
+}
+
+/// The bytes of the codes at every width in every layout (each round-tripped).
+fn layouts(w: &[f32], outputs: usize, inputs: usize) -> Result<()> {
     println!(
         "bytes of the {outputs}x{inputs} codes per layout (f32: {} bytes)",
         4 * w.len()
@@ -40,7 +46,7 @@ fn main() -> Result<()> {
     let layouts: [&dyn Packing; 3] = [&DenseStream, &RowAligned, &BitPlanes];
     for bits in BitWidth::ALL {
         let t =
-            SymmetricQuantizer::new(bits, Granularity::PerTensor).quantize(&w, outputs, inputs)?;
+            SymmetricQuantizer::new(bits, Granularity::PerTensor).quantize(w, outputs, inputs)?;
         let mut sizes = Vec::new();
         for layout in layouts {
             let packed = layout.pack(&t.codes, outputs, inputs, bits)?;
@@ -61,14 +67,19 @@ fn main() -> Result<()> {
         );
     }
 
+    Ok(())
+}
+
+/// Each kernel's largest difference from the f32 product of the dequantized weights, and its time.
+fn kernels(w: &[f32], bias: &[f32], x: &[f32], outputs: usize, inputs: usize) -> Result<()> {
     println!(
         "\nkernels: largest difference from the f32 product of the dequantized weights, and time"
     );
     for bits in [1u8, 2, 4, 8] {
         let bits = BitWidth::new(bits)?;
         let layer = QuantizedLayer::quantize(
-            &w,
-            &bias,
+            w,
+            bias,
             outputs,
             inputs,
             Precision::Bits(bits),
@@ -94,7 +105,7 @@ fn main() -> Result<()> {
             let reps = 200;
             let start = Instant::now();
             for _ in 0..reps {
-                layer.forward(std::hint::black_box(&x), &mut y, &mut scratch)?;
+                layer.forward(std::hint::black_box(x), &mut y, &mut scratch)?;
             }
             let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(reps);
             let err = y

@@ -8,7 +8,6 @@
 //! ```
 
 use ser_adaptive::data::stratified_split;
-use ser_adaptive::mlp::accuracy_percent;
 use ser_adaptive::prelude::*;
 
 fn main() -> Result<()> {
@@ -50,14 +49,9 @@ fn main() -> Result<()> {
     };
     let (xv, yv) = rows(&trained.validation_rows)?;
     let (xt, yt) = rows(&trained.train_rows)?;
-    let (xs, ys) = rows(&split.test)?;
     let validation = Labelled {
         x: xv.view(),
         y: &yv,
-    };
-    let test = Labelled {
-        x: xs.view(),
-        y: &ys,
     };
 
     // 3. The poster's search, on validation rows only.
@@ -90,24 +84,29 @@ fn main() -> Result<()> {
         tuned.epochs, tuned.accuracy_before, tuned.accuracy
     );
 
-    // 5. The packed model: what ships. Test accuracy from its codes, and its size.
-    let final_model = model.with_mlp(tuned.mlp)?;
-    let packed = final_model.quantize(&search.precisions, QuantOptions::default())?;
-    let test_raw = data.subset(&split.test);
-    let packed_metrics = packed.metrics(test_raw.x.view(), &test_raw.labels)?;
-    let bytes = packed.to_bytes()?;
+    // 5. The packed model: what ships. Test accuracy from its codes (raw feature rows in:
+    //    a model standardises them itself), and its size.
+    let packed = model
+        .with_mlp(tuned.mlp)?
+        .quantize(&search.precisions, QuantOptions::default())?;
+    let test = data.subset(&split.test);
     println!(
         "test: f32 {:.1} %, packed {:.1} %; {} bytes against {} in f32",
-        accuracy_percent(mlp, &test)?,
-        100.0 * packed_metrics.accuracy,
-        bytes.len(),
+        100.0 * model.metrics(test.x.view(), &test.labels)?.accuracy,
+        100.0 * packed.metrics(test.x.view(), &test.labels)?.accuracy,
+        packed.to_bytes()?.len(),
         model.to_bytes()?.len()
     );
 
     // 6. All of the above in one call, as `ser run` does for each seed.
+    in_one_call(&data, extractor.config(), seed)
+}
+
+/// [`run_seed`]: split, baseline, fixed widths, search and fine-tuning, tested as packed models.
+fn in_one_call(data: &Dataset, features: &FeatureConfig, seed: u64) -> Result<()> {
     let run = run_seed(
-        &data,
-        extractor.config(),
+        data,
+        features,
         seed,
         &RunConfig {
             finetune: Some(FinetuneConfig::default()),

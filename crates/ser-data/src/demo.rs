@@ -238,35 +238,15 @@ impl DemoCorpus {
         let mut samples = Vec::with_capacity(n);
         for t in 0..n {
             let time = t as f64 / sr;
-            let voiced_time = time - 0.1;
-            let syllable = if voiced_time >= 0.0 {
-                (voiced_time / syllable_len) as usize
-            } else {
-                usize::MAX
-            };
-            let envelope = if syllable < n_syllables {
-                let pos = (voiced_time - syllable as f64 * syllable_len) / syllable_len;
-                // Each syllable: a smooth rise and fall over 80 % of its length, then a gap.
-                if pos < 0.8 {
-                    (std::f64::consts::PI * pos / 0.8).sin().powf(0.7)
-                } else {
-                    0.0
-                }
-            } else {
-                0.0
-            };
+            let (syllable, envelope) = syllable_envelope(time, syllable_len, n_syllables);
             if syllable < n_syllables && vowels[syllable] != current_vowel {
                 current_vowel = vowels[syllable];
                 for (k, r) in resonators.iter_mut().enumerate() {
                     r.tune(VOWELS[current_vowel][k] * tract, BANDWIDTHS[k], sr);
                 }
             }
-            let progress = time / duration;
-            let semitones = st.range / 2.0
-                * (std::f64::consts::PI * progress + contour_phase).sin()
-                - 1.0 * progress;
-            let tremor = 1.0 + st.tremor * (2.0 * std::f64::consts::PI * 6.0 * time).sin();
-            let inst_f0 = f0 * 2f64.powf(semitones / 12.0) * tremor * (1.0 + period_jitter);
+            let (rise, tremor) = intonation(&st, time, time / duration, contour_phase);
+            let inst_f0 = f0 * rise * tremor * (1.0 + period_jitter);
             phase += inst_f0 / sr;
             // A glottal pulse: the derivative of a raised-cosine opening, once per period.
             let mut pulse = 0.0;
@@ -299,6 +279,37 @@ impl DemoCorpus {
             sample_rate: c.sample_rate,
         }
     }
+}
+
+/// The syllable sounding at `time` (`usize::MAX` in the lead-in and after the last) and its
+/// envelope: after 0.1 s of silence, each syllable rises and falls smoothly over 80 % of its
+/// length, then pauses.
+fn syllable_envelope(time: f64, syllable_len: f64, n_syllables: usize) -> (usize, f64) {
+    let voiced_time = time - 0.1;
+    let syllable = if voiced_time >= 0.0 {
+        (voiced_time / syllable_len) as usize
+    } else {
+        usize::MAX
+    };
+    if syllable >= n_syllables {
+        return (syllable, 0.0);
+    }
+    let pos = (voiced_time - syllable as f64 * syllable_len) / syllable_len;
+    let envelope = if pos < 0.8 {
+        (std::f64::consts::PI * pos / 0.8).sin().powf(0.7)
+    } else {
+        0.0
+    };
+    (syllable, envelope)
+}
+
+/// The pitch factors at `time`, `progress` of the way through the utterance: a rise-fall over
+/// the emotion's range with a random phase and a declination of a semitone, and the tremor.
+fn intonation(st: &Style, time: f64, progress: f64, contour_phase: f64) -> (f64, f64) {
+    let semitones =
+        st.range / 2.0 * (std::f64::consts::PI * progress + contour_phase).sin() - 1.0 * progress;
+    let tremor = 1.0 + st.tremor * (2.0 * std::f64::consts::PI * 6.0 * time).sin();
+    (2f64.powf(semitones / 12.0), tremor)
 }
 
 #[cfg(test)]

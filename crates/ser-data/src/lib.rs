@@ -40,6 +40,7 @@ pub mod demo;
 mod error;
 mod extract;
 mod manifest;
+mod names;
 mod rng;
 mod sidecar;
 mod split;

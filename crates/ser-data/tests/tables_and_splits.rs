@@ -261,3 +261,23 @@ fn split_words_parse_print_and_refuse() {
     let err = SplitSpec::Loso.for_seed(&no_speakers, 0).unwrap_err();
     assert!(err.to_string().contains("no speakers"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_path_that_is_not_utf8_is_skipped_with_a_reason_not_renamed() {
+    use ser_data::corpus::{self, CorpusKind};
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let wav = ser_features::encode_wav_pcm16(&[0.1; 1600], 16_000);
+    let bad = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"take\xff.wav"));
+    std::fs::write(&bad, &wav).unwrap();
+    std::fs::write(dir.path().join("take.wav"), &wav).unwrap();
+    let listing = corpus::load(&[dir.path().to_path_buf()], &CorpusKind::None).unwrap();
+    assert_eq!(listing.files.len(), 1);
+    assert_eq!(listing.files[0].path, dir.path().join("take.wav"));
+    assert_eq!(listing.skipped.len(), 1);
+    assert_eq!(listing.skipped[0].path, bad);
+    assert!(listing.skipped[0].reason.contains("not valid UTF-8"));
+}

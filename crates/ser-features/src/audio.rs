@@ -229,25 +229,8 @@ fn fill_streamed_wav_sizes(bytes: &mut [u8], container: (usize, bool)) {
     }
 }
 
-fn decode_inner(mut bytes: Vec<u8>) -> Result<Audio> {
-    let tags = leading_id3v2_len(&bytes)?;
-    if tags == bytes.len() {
-        // Nothing but metadata.
-        return Err(FeatureError::NoAudioTrack);
-    }
-    bytes.drain(..tags);
-    // Found once: for a file that is no WAV or AIFF the search reads up to PROBE_DEPTH bytes.
-    let riff = container(&bytes);
-    if let Some(riff) = riff {
-        fill_streamed_wav_sizes(&mut bytes, riff);
-        // Checked before symphonia parses the header: a channel count near u16::MAX overflows
-        // its frame-size arithmetic (a panic with overflow checks, a wrong size without).
-        if let Some(n) = declared_channels(&bytes, riff).filter(|&n| n == 0 || n > MAX_CHANNELS) {
-            return Err(FeatureError::Channels { channels: n });
-        }
-    }
-    let mpeg_count_tag = has_mpeg_count_tag(&bytes);
-    let cut = riff.and_then(|riff| cut_sample_data(&bytes, riff));
+fn decode_inner(bytes: Vec<u8>) -> Result<Audio> {
+    let (bytes, pre) = pre_parse(bytes)?;
     let mss = MediaSourceStream::new(
         Box::new(Cursor::new(bytes)),
         MediaSourceStreamOptions::default(),
@@ -260,7 +243,7 @@ fn decode_inner(mut bytes: Vec<u8>) -> Result<Audio> {
             MetadataOptions::default(),
         )
         .map_err(|e| match e {
-            e if is_eof(&e) => match cut {
+            e if is_eof(&e) => match pre.cut {
                 Some((declared, present)) => FeatureError::TruncatedData { declared, present },
                 None => FeatureError::TruncatedHeader,
             },
@@ -281,8 +264,7 @@ fn decode_inner(mut bytes: Vec<u8>) -> Result<Audio> {
         .and_then(|p| p.audio())
         .ok_or(FeatureError::NoAudioTrack)?
         .clone();
-    let track_id = track.id;
-    let promised_frames = track.num_frames;
+    let (track_id, promised_frames) = (track.id, track.num_frames);
     if let Some(rate) = params.sample_rate {
         check_rate(rate.into())?;
     }
@@ -302,10 +284,67 @@ fn decode_inner(mut bytes: Vec<u8>) -> Result<Audio> {
                 reason: other.to_string(),
             },
         })?;
+    let decoded = decode_packets(&mut *format, &mut *decoder, track_id, params.sample_rate)?;
+    // A container's frame count is exact for PCM, FLAC and Vorbis, and for MPEG audio with a
+    // Xing/Info/VBRI tag; without one, symphonia estimates it from the bitrate, so it cannot
+    // prove truncation (a stream cut mid-packet is still caught as `ended_early`).
+    let mpeg = [CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3].contains(&params.codec);
+    decoded.into_audio(promised_frames, !mpeg || pre.mpeg_count_tag)
+}
 
+/// What the bytes say before symphonia parses them.
+struct PreParse {
+    /// The file is MPEG audio with a Xing/Info/VBRI frame count.
+    mpeg_count_tag: bool,
+    /// A WAV/AIFF sample chunk cut short: the bytes it declares and those present.
+    cut: Option<(usize, usize)>,
+}
+
+/// Cuts leading ID3v2 tags off, fills streamed WAV sizes, and refuses what symphonia's header
+/// arithmetic cannot take, before symphonia sees the bytes.
+fn pre_parse(mut bytes: Vec<u8>) -> Result<(Vec<u8>, PreParse)> {
+    let tags = leading_id3v2_len(&bytes)?;
+    if tags == bytes.len() {
+        // Nothing but metadata.
+        return Err(FeatureError::NoAudioTrack);
+    }
+    bytes.drain(..tags);
+    // Found once: for a file that is no WAV or AIFF the search reads up to PROBE_DEPTH bytes.
+    let riff = container(&bytes);
+    if let Some(riff) = riff {
+        fill_streamed_wav_sizes(&mut bytes, riff);
+        // Checked before symphonia parses the header: a channel count near u16::MAX overflows
+        // its frame-size arithmetic (a panic with overflow checks, a wrong size without).
+        if let Some(n) = declared_channels(&bytes, riff).filter(|&n| n == 0 || n > MAX_CHANNELS) {
+            return Err(FeatureError::Channels { channels: n });
+        }
+    }
+    let pre = PreParse {
+        mpeg_count_tag: has_mpeg_count_tag(&bytes),
+        cut: riff.and_then(|riff| cut_sample_data(&bytes, riff)),
+    };
+    Ok((bytes, pre))
+}
+
+/// The samples of one track, mixed to mono, as the packets gave them.
+struct Decoded {
+    mono: Vec<f32>,
+    rate: Option<u32>,
+    channels: usize,
+    /// The stream ended inside a packet.
+    ended_early: bool,
+}
+
+/// Decodes every packet of `track_id`, mixing to mono; the rate and channel count must not
+/// change mid-stream. `rate` is the container's, when it says.
+fn decode_packets(
+    format: &mut dyn symphonia::core::formats::FormatReader,
+    decoder: &mut dyn symphonia::core::codecs::audio::AudioDecoder,
+    track_id: u32,
+    mut rate: Option<u32>,
+) -> Result<Decoded> {
     let mut mono: Vec<f32> = Vec::new();
     let mut interleaved: Vec<f32> = Vec::new();
-    let mut rate = params.sample_rate;
     let mut channels = 0usize;
     let mut ended_early = false;
     loop {
@@ -341,60 +380,76 @@ fn decode_inner(mut bytes: Vec<u8>) -> Result<Audio> {
         };
         let spec = buffer.spec();
         let n_ch = spec.channels().count();
-        if n_ch == 0 || n_ch > MAX_CHANNELS {
-            return Err(FeatureError::Channels { channels: n_ch });
-        }
-        check_rate(spec.rate().into())?;
-        match rate {
-            Some(r) if r != spec.rate() => {
-                return Err(FeatureError::Corrupt {
-                    reason: format!(
-                        "sample rate changes mid-stream ({r} Hz to {} Hz)",
-                        spec.rate()
-                    ),
-                });
-            }
-            _ => rate = Some(spec.rate()),
-        }
-        if channels != 0 && channels != n_ch {
-            return Err(FeatureError::Corrupt {
-                reason: format!("channel count changes mid-stream ({channels} to {n_ch})"),
-            });
-        }
+        check_stream_spec(n_ch, spec.rate(), channels, rate)?;
+        rate = Some(spec.rate());
         channels = n_ch;
         interleaved.resize(buffer.samples_interleaved(), 0.0);
         buffer.copy_to_slice_interleaved::<f32, _>(&mut interleaved[..]);
         mix_to_mono(&interleaved, n_ch, &mut mono);
     }
-    let got = mono.len() as u64;
-    // A container's frame count is exact for PCM, FLAC and Vorbis, and for MPEG audio with a
-    // Xing/Info/VBRI tag; without one, symphonia estimates it from the bitrate, so it cannot
-    // prove truncation (a stream cut mid-packet is still caught as `ended_early`).
-    let mpeg = [CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3].contains(&params.codec);
-    if let Some(expected) = promised_frames.filter(|_| !mpeg || mpeg_count_tag) {
-        if got < expected {
+    Ok(Decoded {
+        mono,
+        rate,
+        channels,
+        ended_early,
+    })
+}
+
+/// Refuses a packet of `n_ch` channels at `packet_rate` Hz in a stream so far of `channels`
+/// (0: none yet) at `rate`.
+fn check_stream_spec(
+    n_ch: usize,
+    packet_rate: u32,
+    channels: usize,
+    rate: Option<u32>,
+) -> Result<()> {
+    if n_ch == 0 || n_ch > MAX_CHANNELS {
+        return Err(FeatureError::Channels { channels: n_ch });
+    }
+    check_rate(packet_rate.into())?;
+    if let Some(r) = rate.filter(|&r| r != packet_rate) {
+        return Err(FeatureError::Corrupt {
+            reason: format!("sample rate changes mid-stream ({r} Hz to {packet_rate} Hz)"),
+        });
+    }
+    if channels != 0 && channels != n_ch {
+        return Err(FeatureError::Corrupt {
+            reason: format!("channel count changes mid-stream ({channels} to {n_ch})"),
+        });
+    }
+    Ok(())
+}
+
+impl Decoded {
+    /// The audio, unless it holds fewer frames than the container `promised` (when its count
+    /// is `exact`), ended inside a packet, is empty, or holds a bad sample.
+    fn into_audio(self, promised: Option<u64>, exact: bool) -> Result<Audio> {
+        let got = self.mono.len() as u64;
+        if let Some(expected) = promised.filter(|&e| exact && got < e) {
             return Err(FeatureError::Truncated {
                 expected: Some(expected),
                 got,
             });
         }
+        if self.ended_early {
+            return Err(FeatureError::Truncated {
+                expected: promised,
+                got,
+            });
+        }
+        if self.mono.is_empty() {
+            return Err(FeatureError::EmptySignal);
+        }
+        let sample_rate = self
+            .rate
+            .ok_or(FeatureError::SampleRate { sample_rate: 0 })?;
+        check_samples(&self.mono)?;
+        Ok(Audio {
+            samples: self.mono,
+            sample_rate,
+            channels: self.channels,
+        })
     }
-    if ended_early {
-        return Err(FeatureError::Truncated {
-            expected: promised_frames,
-            got,
-        });
-    }
-    if mono.is_empty() {
-        return Err(FeatureError::EmptySignal);
-    }
-    let sample_rate = rate.ok_or(FeatureError::SampleRate { sample_rate: 0 })?;
-    check_samples(&mono)?;
-    Ok(Audio {
-        samples: mono,
-        sample_rate,
-        channels,
-    })
 }
 
 /// Encodes a mono signal as a 16-bit PCM WAV file (samples clamped to [-1, 1], scaled by 32767
@@ -573,9 +628,8 @@ mod tests {
         assert!(decode_bytes(no_data).is_err());
     }
 
-    /// Found by fuzzing `decode_extract` (crash-3e430586...): bytes inserted into a float WAV
-    /// shifted its samples into values like -2.1e17, finite but large enough that their power
-    /// overflowed to infinity in the features. Such files are now refused by name.
+    /// A float WAV whose samples are finite but huge (-2.1e17, as shifted bytes make them)
+    /// would overflow the features' power to infinity: it is refused, naming the sample.
     #[test]
     fn fuzz_regression_huge_float_samples_are_refused() {
         let mut samples = vec![0.1f32; 4000];
@@ -594,10 +648,9 @@ mod tests {
         assert!(decode_bytes(bytes).is_ok());
     }
 
-    /// Found by fuzzing `decode_extract` (minimised to 36 bytes): a WAV `fmt ` chunk declaring
-    /// 65281 channels makes symphonia's block-align arithmetic overflow a u16 (a panic with
-    /// overflow checks). The declared channel count is now refused before symphonia parses
-    /// the header (`declared_channels`).
+    /// A WAV `fmt ` chunk declaring 65281 channels (these 36 bytes) would overflow
+    /// symphonia's u16 block-align arithmetic (a panic with overflow checks): the declared
+    /// count is refused before symphonia parses the header (`declared_channels`).
     #[test]
     fn fuzz_regression_wav_with_65281_channels_is_an_error() {
         let bytes = vec![
@@ -607,11 +660,9 @@ mod tests {
         assert!(decode_bytes(bytes).is_err());
     }
 
-    /// Found by a campaign of `decode_extract` built with overflow checks (session 5, after
-    /// 1,177 executions): the WAV of the test above behind one junk byte, declaring 32800
-    /// channels. Symphonia's probe scans past leading junk for the `RIFF` marker, but the
-    /// channel check looked only at offset 0, so symphonia's block-align arithmetic overflowed
-    /// again. The checks now find the container where symphonia does (`container`).
+    /// The WAV of the test above behind one junk byte, declaring 32800 channels. Symphonia's
+    /// probe scans past leading junk for the `RIFF` marker, so the channel check must find the
+    /// container where symphonia does (`container`), not only at offset 0.
     #[test]
     fn fuzz_regression_wav_after_a_junk_byte_with_32800_channels_is_refused() {
         let bytes = vec![

@@ -206,48 +206,73 @@ impl FeatureExtractor {
         let mut spectrum = vec![0.0f32; n_frames * n_bins];
         self.stft.magnitude(signal, &mut spectrum)?;
 
-        let mut mel = Vec::new();
-        if let Some(fb) = &plan.mel {
-            mel = vec![0.0f32; n_frames * c.n_mels];
+        let mel = plan.mel.as_ref().map_or_else(Vec::new, |fb| {
+            let mut mel = vec![0.0f32; n_frames * c.n_mels];
             for (frame, out) in spectrum
                 .chunks_exact(n_bins)
                 .zip(mel.chunks_exact_mut(c.n_mels))
             {
                 fb.apply_to_magnitude(frame, out);
             }
-        }
+            mel
+        });
+        let (chroma, tuning) = if c.groups.chroma {
+            self.chroma_frames(&plan, &mut spectrum, n_bins, sr)
+        } else {
+            (Vec::new(), None)
+        };
+        let (mfcc, mel) = self.mfcc_and_mel(mel, n_frames);
+        Ok(Analysis {
+            n_frames,
+            sample_rate: sr,
+            mfcc,
+            chroma,
+            mel,
+            tuning,
+        })
+    }
 
-        let mut chroma = Vec::new();
-        let mut tuning = None;
-        if c.groups.chroma {
-            if c.chroma_source == ChromaSource::Power {
-                // librosa squares the magnitude (`np.abs(D) ** 2`), so do we.
-                spectrum.iter_mut().for_each(|v| *v *= *v);
-            }
-            let t = match c.tuning {
-                Tuning::Fixed(t) => t,
-                Tuning::Estimate => {
-                    let mut peaks = Vec::new();
-                    let mut scratch = PeakScratch::default();
-                    for frame in spectrum.chunks_exact(n_bins) {
-                        plan.pitch.peaks(frame, &mut scratch, &mut peaks);
-                    }
-                    estimate_tuning(&peaks, c.n_chroma)
+    /// The chroma frames of a magnitude `spectrum` (squared in place first for power chroma),
+    /// and the tuning they were made with.
+    fn chroma_frames(
+        &self,
+        plan: &RatePlan,
+        spectrum: &mut [f32],
+        n_bins: usize,
+        sample_rate: u32,
+    ) -> (Vec<f32>, Option<f64>) {
+        let c = &self.config;
+        if c.chroma_source == ChromaSource::Power {
+            // librosa squares the magnitude (`np.abs(D) ** 2`), so do we.
+            spectrum.iter_mut().for_each(|v| *v *= *v);
+        }
+        let t = match c.tuning {
+            Tuning::Fixed(t) => t,
+            Tuning::Estimate => {
+                let mut peaks = Vec::new();
+                let mut scratch = PeakScratch::default();
+                for frame in spectrum.chunks_exact(n_bins) {
+                    plan.pitch.peaks(frame, &mut scratch, &mut peaks);
                 }
-            };
-            let fb = self.chroma_bank(sr, t);
-            chroma = vec![0.0f32; n_frames * c.n_chroma];
-            for (frame, out) in spectrum
-                .chunks_exact(n_bins)
-                .zip(chroma.chunks_exact_mut(c.n_chroma))
-            {
-                fb.apply_normalised(frame, out);
+                estimate_tuning(&peaks, c.n_chroma)
             }
-            tuning = Some(t);
+        };
+        let fb = self.chroma_bank(sample_rate, t);
+        let mut chroma = vec![0.0f32; spectrum.len() / n_bins * c.n_chroma];
+        for (frame, out) in spectrum
+            .chunks_exact(n_bins)
+            .zip(chroma.chunks_exact_mut(c.n_chroma))
+        {
+            fb.apply_normalised(frame, out);
         }
+        (chroma, Some(t))
+    }
 
-        // MFCC and dB mel both need power_to_db of the mel power; the power itself is kept
-        // only when the mel group holds power.
+    /// The MFCC frames and the mel group's frames of the mel power `mel`. MFCC and dB mel both
+    /// need `power_to_db` of the mel power; the power itself is kept only when the mel group
+    /// holds power.
+    fn mfcc_and_mel(&self, mut mel: Vec<f32>, n_frames: usize) -> (Vec<f32>, Vec<f32>) {
+        let c = &self.config;
         let keep_power = c.groups.mel && c.mel_output == MelOutput::Power;
         let need_db = c.groups.mfcc || (c.groups.mel && c.mel_output == MelOutput::Decibels);
         let mut mel_db = Vec::new();
@@ -274,14 +299,7 @@ impl FeatureExtractor {
             (true, MelOutput::Power) => mel,
             (true, MelOutput::Decibels) => mel_db,
         };
-        Ok(Analysis {
-            n_frames,
-            sample_rate: sr,
-            mfcc,
-            chroma,
-            mel,
-            tuning,
-        })
+        (mfcc, mel)
     }
 
     /// Per-frame features of a mono signal, shaped `coefficients x frames` like librosa's.

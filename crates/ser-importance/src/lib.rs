@@ -30,8 +30,8 @@
 //!
 //! Behind the [`Scorer`] trait, alternatives to compare against: [`PosterScore`] (the formula
 //! above), [`HessianTrace`] (Hutchinson's estimate of each layer's Hessian trace, as in
-//! HAWQ-V2) and [`Sensitivity`] (the accuracy drop when only that layer goes to 1 bit). Still
-//! to come (issue 5): their comparison in `docs/`, with figures.
+//! HAWQ-V2) and [`Sensitivity`] (the accuracy drop when only that layer goes to 1 bit). Their
+//! comparison on EMODB is in `docs/REPRODUCTION.md`.
 
 mod scorer;
 

@@ -260,17 +260,19 @@ fn train_loop(
     if let Some(v) = &validation {
         v.check("validation data", inputs, classes)?;
     }
-    // One stream for shuffling and dropout, separate from the initialisation's.
-    let mut rng = seeded(config.seed ^ 0x005E_ED0F_7EA1);
-    let mut adam = Adam::new(
-        mlp.layers(),
-        config.learning_rate,
-        config.beta1,
-        config.beta2,
-        config.epsilon,
-    );
-    let mut order: Vec<usize> = (0..train.x.nrows()).collect();
-    let mut grads = mlp.zero_grads();
+    let mut step = Step {
+        // One stream for shuffling and dropout, separate from the initialisation's.
+        rng: seeded(config.seed ^ 0x005E_ED0F_7EA1),
+        adam: Adam::new(
+            mlp.layers(),
+            config.learning_rate,
+            config.beta1,
+            config.beta2,
+            config.epsilon,
+        ),
+        grads: mlp.zero_grads(),
+        order: (0..train.x.nrows()).collect(),
+    };
     let mut history = History {
         epochs: Vec::new(),
         best_epoch: 0,
@@ -278,25 +280,7 @@ fn train_loop(
     let mut best: Option<(f32, Mlp)> = None;
     let mut since_best = 0;
     for epoch in 1..=config.max_epochs {
-        order.shuffle(&mut rng);
-        let mut loss_sum = 0.0f64;
-        let mut seen = 0usize;
-        for batch in order.chunks(config.batch_size) {
-            let xb = train.x.select(Axis(0), batch);
-            let yb: Vec<usize> = batch.iter().map(|&i| train.y[i]).collect();
-            let viewed = view.map(|v| v(&mlp)).transpose()?;
-            let net = viewed.as_ref().unwrap_or(&mlp);
-            let (logits, tape) = net.forward_tape(xb.view(), &mut rng, true);
-            let (loss, dlogits) = cross_entropy(&logits, &yb);
-            if !loss.is_finite() {
-                return Err(MlpError::Diverged { epoch, loss });
-            }
-            loss_sum += f64::from(loss) * batch.len() as f64;
-            seen += batch.len();
-            net.backward_into(&tape, dlogits, &mut grads);
-            adam.step(mlp.layers_mut(), &grads);
-        }
-        let train_loss = (loss_sum / seen as f64) as f32;
+        let train_loss = step.epoch(&mut mlp, train, config.batch_size, view, epoch)?;
         let (val_loss, val_accuracy) = match &validation {
             Some(v) => {
                 let (loss, acc) = match view {
@@ -335,6 +319,48 @@ fn train_loop(
         mlp = best_mlp;
     }
     Ok((mlp, history))
+}
+
+/// What a training run carries from batch to batch.
+struct Step {
+    rng: crate::rng::SerRng,
+    adam: Adam,
+    grads: Vec<(ndarray::Array2<f32>, ndarray::Array1<f32>)>,
+    /// The rows, shuffled anew each epoch.
+    order: Vec<usize>,
+}
+
+impl Step {
+    /// One pass over the shuffled rows in mini-batches of `batch_size`: forward (through
+    /// `view` when given), backward, an Adam step per batch. Returns the mean training loss.
+    fn epoch(
+        &mut self,
+        mlp: &mut Mlp,
+        train: Labelled<'_>,
+        batch_size: usize,
+        view: Option<View<'_>>,
+        epoch: usize,
+    ) -> Result<f32> {
+        self.order.shuffle(&mut self.rng);
+        let mut loss_sum = 0.0f64;
+        let mut seen = 0usize;
+        for batch in self.order.chunks(batch_size) {
+            let xb = train.x.select(Axis(0), batch);
+            let yb: Vec<usize> = batch.iter().map(|&i| train.y[i]).collect();
+            let viewed = view.map(|v| v(mlp)).transpose()?;
+            let net = viewed.as_ref().unwrap_or(mlp);
+            let (logits, tape) = net.forward_tape(xb.view(), &mut self.rng, true);
+            let (loss, dlogits) = cross_entropy(&logits, &yb);
+            if !loss.is_finite() {
+                return Err(MlpError::Diverged { epoch, loss });
+            }
+            loss_sum += f64::from(loss) * batch.len() as f64;
+            seen += batch.len();
+            net.backward_into(&tape, dlogits, &mut self.grads);
+            self.adam.step(mlp.layers_mut(), &self.grads);
+        }
+        Ok((loss_sum / seen as f64) as f32)
+    }
 }
 
 /// Accuracy in percent of `mlp` on labelled rows: rows predicted right over all rows, counted

@@ -1,157 +1,412 @@
 //! The poster's figure: test accuracy against average bits.
 
-use std::fmt::Write as _;
+use plotters::coord::Shift;
+use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::types::RangedCoordf64;
+use plotters::element::ErrorBarOrientV;
+use plotters::prelude::*;
 
 use crate::report::{Stat, Summary};
 
-/// The poster's figure: test accuracy against average bits, the fixed widths as a line with
-/// error bars (sample std over seeds), the adaptive model(s) as stars, the f32 baseline as a
-/// dashed line.
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type Failed = DrawingAreaErrorKind<std::io::Error>;
+/// The axes: log2 bits against accuracy.
+type Axes<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<WithKeyPoints<LogCoord<f64>>, RangedCoordf64>>;
+/// The legend strip below the axes.
+type Legend<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+/// An adaptive model's star: its name, colour, bits and accuracy.
+type Star<'s> = (&'static str, RGBColor, (f64, Stat));
+
+/// Pixel size of the figure.
+const SIZE: (u32, u32) = (760, 520);
+/// Room below the x axis for the legend, so it never covers data.
+const LEGEND_ROOM: u32 = 80;
+/// The legend's left edge, in line with the plot's y axis.
+const LEGEND_LEFT: i32 = 56;
+/// The bits axis, a little wider than 1-32 so that no point sits on its ends.
+const BITS: (f64, f64) = (0.8, 45.0);
+/// Ticks of the log2 bits axis: the fixed widths' range and the f32 baseline's 32.
+const BITS_TICKS: [f64; 6] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
+const FIXED: RGBColor = RGBColor(31, 119, 180);
+const BASELINE: RGBColor = RGBColor(90, 90, 90);
+const ADAPTIVE: RGBColor = RGBColor(214, 39, 40);
+const FINETUNED: RGBColor = RGBColor(44, 160, 44);
+
+/// The poster's figure, so a run's report shows at a glance what the adaptive widths buy:
+/// accuracy against average bits on a log2 axis that also holds the f32 baseline at 32 bits,
+/// with error bars of the sample std over seeds. Names and values sit in a legend below the
+/// axes, so no label covers a point; the accuracy axis never leaves 0-100 %. Missing or NaN
+/// values are left out, and a drawing error yields whatever SVG was drawn until then.
 pub fn svg(summary: &Summary) -> String {
-    let (w, h) = (640.0, 420.0);
-    let (left, right, top, bottom) = (60.0, 20.0, 30.0, 50.0);
-    let mut points: Vec<(f64, Stat)> = summary
-        .fixed
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        // The backend closes the document when dropped, whether or not drawing finished.
+        let _ = draw(&root, summary);
+    }
+    out
+}
+
+/// A point of the figure: bits, accuracy, where both are numbers.
+fn point(bits: f64, accuracy: Stat) -> Option<(f64, Stat)> {
+    (bits.is_finite() && bits > 0.0 && accuracy.mean.is_finite()).then_some((bits, accuracy))
+}
+
+/// `mean - std` and `mean + std` within `range` (a NaN std draws no bar).
+fn span(s: Stat, range: (f64, f64)) -> (f64, f64) {
+    let std = if s.std.is_finite() { s.std.abs() } else { 0.0 };
+    let c = |v: f64| v.clamp(range.0, range.1);
+    (c(s.mean - std), c(s.mean + std))
+}
+
+/// The accuracy axis: the data's range (means ± std) padded to multiples of 10, within 0-100.
+fn accuracy_range(stats: &[Stat]) -> (f64, f64) {
+    let (lo, hi) = stats
         .iter()
-        .enumerate()
-        .map(|(i, s)| ((i + 1) as f64, s.accuracy))
+        .flat_map(|s| {
+            let (a, b) = span(*s, (0.0, 100.0));
+            [a, b]
+        })
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 100.0);
+    }
+    // A bar's end a point or two from a multiple of 10 gets the next one, clear of the axis.
+    let lo = (((lo - 2.0) / 10.0).floor() * 10.0).clamp(0.0, 90.0);
+    (
+        lo,
+        (((hi + 2.0) / 10.0).ceil() * 10.0).clamp(lo + 10.0, 100.0),
+    )
+}
+
+/// A five-pointed star around (0, 0), in pixels.
+fn star(r: f64) -> Vec<(i32, i32)> {
+    (0..10)
+        .map(|k| {
+            let r = if k % 2 == 0 { r } else { r * 0.45 };
+            let a = std::f64::consts::PI * (f64::from(k) / 5.0 - 0.5);
+            ((r * a.cos()).round() as i32, (r * a.sin()).round() as i32)
+        })
+        .collect()
+}
+
+/// No points: a series that only puts a line in the legend.
+fn none() -> std::iter::Empty<Circle<(f64, f64), i32>> {
+    std::iter::empty()
+}
+
+/// The figure on `root`, stopping at the first drawing error.
+fn draw(root: &Area<'_>, summary: &Summary) -> Result<(), Failed> {
+    root.fill(&WHITE)?;
+    let fixed: Vec<(f64, Stat)> = (1..)
+        .zip(&summary.fixed)
+        .filter_map(|(bits, s)| point(f64::from(bits), s.accuracy))
         .collect();
-    let mut stars = vec![(
-        "adaptive",
-        summary.adaptive.average_bits.mean,
-        summary.adaptive.accuracy,
-    )];
+    let baseline = point(32.0, summary.baseline.accuracy);
+    let mut stars = vec![("adaptive", ADAPTIVE, &summary.adaptive)];
     if let Some(f) = &summary.adaptive_finetuned {
-        stars.push(("adaptive + fine-tuning", f.average_bits.mean, f.accuracy));
+        stars.push(("adaptive + fine-tuning", FINETUNED, f));
     }
-    let base = summary.baseline.accuracy;
-    let all_y = points
-        .iter()
-        .map(|p| p.1)
-        .chain(stars.iter().map(|s| s.2))
-        .chain([base])
-        .flat_map(|s| [s.mean - s.std, s.mean + s.std])
-        .filter(|v| v.is_finite());
-    let (lo, hi) = all_y.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
-    let (y0, y1) = if lo.is_finite() {
-        (
-            (lo / 10.0).floor() * 10.0,
-            ((hi / 10.0).ceil() * 10.0).max(lo + 10.0),
-        )
-    } else {
-        (0.0, 100.0)
-    };
-    let x_max = 8.5f64.max(stars.iter().map(|s| s.1 + 0.5).fold(0.0, f64::max));
-    let sx = |x: f64| left + (x - 0.5) / (x_max - 0.5) * (w - left - right);
-    let sy = |y: f64| top + (y1 - y) / (y1 - y0) * (h - top - bottom);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    // Axes, ticks and grid.
-    let _ = writeln!(
-        s,
-        r#"<path d="M{left} {top} V{} H{}" stroke="black" fill="none"/>"#,
-        h - bottom,
-        w - right
-    );
-    let mut y = y0;
-    while y <= y1 + 1e-9 {
-        let py = sy(y);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{left}" y1="{py:.1}" x2="{}" y2="{py:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{y:.0}</text>"##,
-            w - right,
-            left - 6.0,
-            py + 4.0
-        );
-        y += if y1 - y0 > 40.0 { 10.0 } else { 5.0 };
-    }
-    for b in 1..=(x_max.floor() as usize) {
-        let px = sx(b as f64);
-        let _ = writeln!(
-            s,
-            r#"<text x="{px:.1}" y="{}" text-anchor="middle">{b}</text>"#,
-            h - bottom + 18.0
-        );
-    }
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="{}" text-anchor="middle">average bits per weight</text>"#,
-        (left + w - right) / 2.0,
-        h - 10.0
-    );
-    let _ = writeln!(
-        s,
-        r#"<text transform="translate(16 {}) rotate(-90)" text-anchor="middle">test accuracy (WA, %)</text>"#,
-        (top + h - bottom) / 2.0
-    );
-    // Baseline.
-    let _ = writeln!(
-        s,
-        r##"<line x1="{left}" y1="{0:.1}" x2="{1}" y2="{0:.1}" stroke="#555" stroke-dasharray="6 4"/><text x="{1}" y="{2:.1}" text-anchor="end" fill="#555">32-bit baseline {3:.2} %</text>"##,
-        sy(base.mean),
-        w - right,
-        sy(base.mean) - 6.0,
-        base.mean
-    );
-    // Fixed widths.
-    points.retain(|p| p.1.mean.is_finite());
-    let path: Vec<String> = points
-        .iter()
-        .map(|(x, st)| format!("{:.1},{:.1}", sx(*x), sy(st.mean)))
+    let stars: Vec<_> = stars
+        .into_iter()
+        .filter_map(|(name, color, e)| {
+            point(e.average_bits.mean, e.accuracy).map(|p| (name, color, p))
+        })
+        .filter(|(_, _, (bits, _))| (BITS.0..BITS.1).contains(bits))
         .collect();
-    let _ = writeln!(
-        s,
-        r##"<polyline points="{}" fill="none" stroke="#1f77b4" stroke-width="2"/>"##,
-        path.join(" ")
-    );
-    for (x, st) in &points {
-        let (px, py) = (sx(*x), sy(st.mean));
-        let _ = writeln!(
-            s,
-            r##"<line x1="{px:.1}" y1="{:.1}" x2="{px:.1}" y2="{:.1}" stroke="#1f77b4"/><circle cx="{px:.1}" cy="{py:.1}" r="4" fill="#1f77b4"/>"##,
-            sy(st.mean - st.std),
-            sy(st.mean + st.std)
+    let all: Vec<Stat> = (fixed.iter().chain(&baseline))
+        .map(|p| p.1)
+        .chain(stars.iter().map(|s| s.2.1))
+        .collect();
+    let y = accuracy_range(&all);
+    let seeds = match summary.seeds {
+        1 => "1 seed".to_string(),
+        n => format!("{n} seeds"),
+    };
+    let (plot_area, legend_area) = root.split_vertically(SIZE.1 - LEGEND_ROOM);
+    // The legend is a chart of its own below the axes: plotters keeps a chart's legend inside
+    // its plotting area, where it could cover a point.
+    let mut legend = ChartBuilder::on(&legend_area).build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+    let mut chart = axes(&plot_area, y, &seeds)?;
+    if let Some((_, b)) = baseline {
+        let mean = b.mean.clamp(y.0, y.1);
+        let line = DashedLineSeries::new([(BITS.0, mean), (BITS.1, mean)], 8, 5, BASELINE.into());
+        chart.draw_series(line)?;
+    }
+    draw_fixed(&mut chart, &mut legend, &fixed, y)?;
+    draw_stars(&mut chart, &mut legend, stars, y)?;
+    if let Some(b) = baseline {
+        chart.draw_series([bar(b, BASELINE, y)])?;
+        legend
+            .draw_series(none())?
+            .label(format!(
+                "f32 baseline: 32 bits, {:.2} ± {:.2} % (dashed line)",
+                b.1.mean, b.1.std
+            ))
+            .legend(|(x, y)| {
+                EmptyElement::at((x, y))
+                    + PathElement::new([(0, 0), (7, 0)], BASELINE)
+                    + PathElement::new([(13, 0), (20, 0)], BASELINE)
+                    + Circle::new((10, 0), 4, BASELINE.filled())
+            });
+    }
+    legend
+        .configure_series_labels()
+        .position(SeriesLabelPosition::Coordinate(LEGEND_LEFT, 0))
+        .label_font(("sans-serif", 13))
+        .legend_area_size(26)
+        .margin(6)
+        .draw()?;
+    root.present()
+}
+
+/// The axes on `area`: log2 bits from [`BITS`] against accuracy `y`, titled for `seeds`.
+fn axes<'a, 'b>(area: &'a Area<'b>, y: (f64, f64), seeds: &str) -> Result<Axes<'a, 'b>, Failed> {
+    // Multiples of 10 (of 5 on a narrow axis), as plotters picks at most this many.
+    let y_ticks = ((y.1 - y.0) / if y.1 - y.0 > 30.0 { 10.0 } else { 5.0 }) as usize + 1;
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!("Test accuracy against average bits per weight (mean ± std over {seeds})"),
+            ("sans-serif", 17),
+        )
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(42)
+        .y_label_area_size(52)
+        .build_cartesian_2d(
+            (BITS.0..BITS.1)
+                .log_scale()
+                .with_key_points(BITS_TICKS.to_vec()),
+            y.0..y.1,
+        )?;
+    chart
+        .configure_mesh()
+        .x_desc("average bits per weight (log scale)")
+        .y_desc("test accuracy (WA, %)")
+        .y_labels(y_ticks)
+        .x_label_formatter(&|v| format!("{v}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+    Ok(chart)
+}
+
+/// An error bar of `s` at `bits`, within the accuracy axis `y`.
+fn bar(
+    (bits, s): (f64, Stat),
+    color: RGBColor,
+    y: (f64, f64),
+) -> ErrorBar<f64, f64, ErrorBarOrientV<f64, f64>> {
+    let (lo, hi) = span(s, y);
+    ErrorBar::new_vertical(bits, lo, s.mean.clamp(y.0, y.1), hi, color.filled(), 8)
+}
+
+/// The fixed widths: a line through the means, and their error bars.
+fn draw_fixed<'a, 'b: 'a>(
+    chart: &mut Axes<'a, 'b>,
+    legend: &mut Legend<'a, 'b>,
+    fixed: &[(f64, Stat)],
+    y: (f64, f64),
+) -> Result<(), Failed> {
+    let (Some(first), Some(last)) = (fixed.first(), fixed.last()) else {
+        return Ok(());
+    };
+    let means = fixed.iter().map(|(b, s)| (*b, s.mean.clamp(y.0, y.1)));
+    chart.draw_series(LineSeries::new(means, FIXED.stroke_width(2)))?;
+    legend
+        .draw_series(none())?
+        .label(match (first.0, last.0) {
+            (a, b) if a == b => format!("fixed width, every layer at {a} bits"),
+            (a, b) => format!("fixed width, every layer at {a}-{b} bits"),
+        })
+        .legend(|(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new([(0, 0), (20, 0)], FIXED.stroke_width(2))
+                + Circle::new((10, 0), 4, FIXED.filled())
+        });
+    chart.draw_series(fixed.iter().map(|p| bar(*p, FIXED, y)))?;
+    Ok(())
+}
+
+/// The adaptive models as stars with error bars. The fine-tuned model keeps the adaptive
+/// widths, so both stars share their bits: they are drawn a few pixels apart, left and right
+/// of the true x, so that neither hides the other.
+fn draw_stars<'a, 'b: 'a>(
+    chart: &mut Axes<'a, 'b>,
+    legend: &mut Legend<'a, 'b>,
+    stars: Vec<Star<'_>>,
+    y: (f64, f64),
+) -> Result<(), Failed> {
+    let dodge = if stars.len() > 1 { 7 } else { 0 };
+    for (i, (name, color, (bits, s))) in stars.into_iter().enumerate() {
+        let dx = if i == 0 { -dodge } else { dodge };
+        let (lo, hi) = span(s, y);
+        let mean = s.mean.clamp(y.0, y.1);
+        let at = chart.backend_coord(&(bits, mean));
+        let dy = |v: f64| chart.backend_coord(&(bits, v)).1 - at.1;
+        let (top, bottom) = (dy(hi), dy(lo));
+        let style = color.stroke_width(1);
+        let element = EmptyElement::at((bits, mean))
+            + PathElement::new([(dx, top), (dx, bottom)], style)
+            + PathElement::new([(dx - 4, top), (dx + 4, top)], style)
+            + PathElement::new([(dx - 4, bottom), (dx + 4, bottom)], style)
+            + Polygon::new(
+                star(10.0)
+                    .into_iter()
+                    .map(|(x, y)| (x + dx, y))
+                    .collect::<Vec<_>>(),
+                color.filled(),
+            );
+        chart.draw_series([element])?;
+        legend
+            .draw_series(none())?
+            .label(format!(
+                "{name}: {bits:.2} bits, {:.2} ± {:.2} %",
+                s.mean, s.std
+            ))
+            .legend(move |(x, y)| {
+                EmptyElement::at((x + 10, y)) + Polygon::new(star(8.0), color.filled())
+            });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::EvaluatedSummary;
+
+    fn model(bits: f64, mean: f64, std: f64) -> EvaluatedSummary {
+        let s = |mean| Stat { mean, std: 0.0 };
+        EvaluatedSummary {
+            accuracy: Stat { mean, std },
+            ua: Stat { mean, std },
+            size_kb: s(bits),
+            bytes: s(bits * 100.0),
+            average_bits: s(bits),
+        }
+    }
+
+    /// A summary like a real run's: `fixed` as (mean, std) for 1, 2, ... bits.
+    fn summary(fixed: &[(f64, f64)]) -> Summary {
+        Summary {
+            seeds: 10,
+            baseline: model(32.0, 70.0, 8.0),
+            fixed: (1..)
+                .zip(fixed)
+                .map(|(b, &(m, s))| model(f64::from(b), m, s))
+                .collect(),
+            adaptive: model(2.3, 66.0, 9.0),
+            adaptive_finetuned: Some(model(2.3, 69.0, 8.0)),
+            search_seconds: Stat {
+                mean: 1.0,
+                std: 0.1,
+            },
+            adaptive_vs_baseline: Stat {
+                mean: -4.0,
+                std: 2.0,
+            },
+            finetuned_vs_baseline: Some(Stat {
+                mean: -1.0,
+                std: 1.0,
+            }),
+        }
+    }
+
+    const REALISTIC: [(f64, f64); 8] = [
+        (20.0, 10.0),
+        (55.0, 9.0),
+        (66.0, 8.0),
+        (69.0, 8.0),
+        (69.5, 8.0),
+        (70.0, 8.0),
+        (69.8, 8.0),
+        (70.0, 8.0),
+    ];
+
+    /// Every text that is a number alone: the tick labels of both axes.
+    fn numbers(svg: &str) -> Vec<f64> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| t.split_once('>').and_then(|(_, r)| r.split_once("</text>")))
+            .filter_map(|(text, _)| text.trim().parse().ok())
+            .collect()
+    }
+
+    fn write(name: &str, svg: &str) {
+        if let Ok(dir) = std::env::var("SER_PLOT_DIR") {
+            let _ = std::fs::write(format!("{dir}/plot_{name}.svg"), svg);
+        }
+    }
+
+    #[test]
+    fn holds_the_series_and_the_log_bits_axis() {
+        let svg = svg(&summary(&REALISTIC));
+        write("realistic", &svg);
+        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
+        assert!(svg.trim_end().ends_with("</svg>"));
+        for name in [
+            "fixed width, every layer at 1-8 bits",
+            "adaptive: 2.30 bits, 66.00 ± 9.00 %",
+            "adaptive + fine-tuning: 2.30 bits, 69.00 ± 8.00 %",
+            "f32 baseline: 32 bits, 70.00 ± 8.00 %",
+            "over 10 seeds",
+            "average bits per weight (log scale)",
+            "test accuracy (WA, %)",
+        ] {
+            assert!(svg.contains(name), "{name}");
+        }
+        let n = numbers(&svg);
+        for tick in [1.0, 2.0, 4.0, 8.0, 16.0, 32.0] {
+            assert!(n.contains(&tick), "x tick {tick} in {n:?}");
+        }
+        // 20 - 10 = 10 is the lowest value, padded to 0; 70 + 8 = 78 the highest, to 80.
+        assert!(
+            n.contains(&0.0) && n.contains(&80.0) && !n.contains(&90.0),
+            "{n:?}"
         );
     }
-    // Adaptive stars.
-    for (i, (name, bits, st)) in stars.iter().enumerate() {
-        let (px, py) = (sx(*bits), sy(st.mean));
-        let color = if i == 0 { "#d62728" } else { "#2ca02c" };
-        let star: Vec<String> = (0..10)
-            .map(|k| {
-                let r = if k % 2 == 0 { 10.0 } else { 4.0 };
-                let a = std::f64::consts::PI * (k as f64 / 5.0 - 0.5);
-                format!("{:.1},{:.1}", px + r * a.cos(), py + r * a.sin())
-            })
-            .collect();
-        let _ = writeln!(
-            s,
-            r#"<line x1="{px:.1}" y1="{:.1}" x2="{px:.1}" y2="{:.1}" stroke="{color}"/><polygon points="{}" fill="{color}"/>"#,
-            sy(st.mean - st.std),
-            sy(st.mean + st.std),
-            star.join(" ")
-        );
-        let _ = writeln!(
-            s,
-            r#"<text x="{:.1}" y="{:.1}" fill="{color}">{name}: {:.2} bits, {:.2} %</text>"#,
-            px + 12.0,
-            py + 16.0 + 14.0 * i as f64,
-            bits,
-            st.mean
-        );
+
+    #[test]
+    fn accuracy_axis_stays_within_0_to_100() {
+        for (name, fixed) in [
+            ("high", [(5.0, 9.0), (96.0, 9.0)]),
+            ("low", [(3.0, 8.0), (97.0, 2.0)]),
+        ] {
+            let svg = svg(&summary(&fixed));
+            write(name, &svg);
+            let n = numbers(&svg);
+            assert!(n.iter().all(|v| (0.0..=100.0).contains(v)), "{name}: {n:?}");
+            assert!(n.contains(&0.0) && n.contains(&100.0), "{name}: {n:?}");
+        }
     }
-    let _ = writeln!(
-        s,
-        r##"<text x="{}" y="18" text-anchor="middle">fixed widths (line, mean ± std over {} seeds) and adaptive (stars)</text>"##,
-        (left + w - right) / 2.0,
-        summary.seeds
-    );
-    s.push_str("</svg>\n");
-    s
+
+    #[test]
+    fn missing_and_nan_values_do_not_panic() {
+        let nan = Stat {
+            mean: f64::NAN,
+            std: f64::NAN,
+        };
+        let mut s = summary(&[]);
+        assert!(svg(&s).contains("</svg>"));
+        s.fixed = vec![model(1.0, f64::NAN, f64::NAN), model(2.0, 50.0, f64::NAN)];
+        s.baseline.accuracy = nan;
+        s.adaptive.average_bits = nan;
+        s.adaptive_finetuned = None;
+        s.seeds = 0;
+        let svg = svg(&s);
+        write("nan", &svg);
+        assert!(svg.starts_with("<svg") && svg.contains("every layer at 2 bits\n"));
+        let mut all = summary(&[]);
+        all.baseline.accuracy = nan;
+        all.adaptive.accuracy = nan;
+        all.adaptive_finetuned = Some(all.adaptive);
+        assert!(super::svg(&all).contains("</svg>"));
+    }
 }

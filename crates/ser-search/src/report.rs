@@ -167,6 +167,16 @@ fn join(w: &[u8]) -> String {
 /// importance, and the command.
 pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> String {
     let mut out = String::new();
+    poster_table(&mut out, meta, runs, summary);
+    per_seed(&mut out, runs);
+    pareto_fronts(&mut out, runs);
+    how_layers_were_searched(&mut out, meta);
+    let _ = writeln!(out, "## Command\n\n```sh\n{}\n```", meta.command);
+    out
+}
+
+/// The title, the data, and the poster's table over seeds with the paired differences.
+fn poster_table(out: &mut String, meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) {
     let _ = writeln!(out, "# ser-adaptive report\n");
     let _ = writeln!(
         out,
@@ -193,23 +203,18 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
         "| model | WA % | UA % | size KB | bytes on disk | average bits | widths per layer |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|");
-    row(
-        &mut out,
-        "baseline (32-bit)",
-        &summary.baseline,
-        "32 everywhere",
-    );
+    row(out, "baseline (32-bit)", &summary.baseline, "32 everywhere");
     for (i, s) in summary.fixed.iter().enumerate().rev() {
         row(
-            &mut out,
+            out,
             &format!("fixed {}-bit", i + 1),
             s,
             &format!("{} everywhere", i + 1),
         );
     }
-    row(&mut out, "adaptive", &summary.adaptive, "per seed, below");
+    row(out, "adaptive", &summary.adaptive, "per seed, below");
     if let Some(f) = &summary.adaptive_finetuned {
-        row(&mut out, "adaptive + fine-tuning", f, "as adaptive");
+        row(out, "adaptive + fine-tuning", f, "as adaptive");
     }
     let n = summary.seeds;
     let _ = writeln!(
@@ -228,6 +233,10 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
                 f.stderr(n)
             ))
     );
+}
+
+/// The widths, scores and search figures of every seed.
+fn per_seed(out: &mut String, runs: &[SeedRun]) {
     let _ = writeln!(out, "\n## Per seed\n");
     let _ = writeln!(
         out,
@@ -259,6 +268,10 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
             r.search_seconds
         );
     }
+}
+
+/// Each seed's Pareto front of what the search tried.
+fn pareto_fronts(out: &mut String, runs: &[SeedRun]) {
     let _ = writeln!(
         out,
         "\n## Pareto front\n\nPer seed, the points (average bits: search accuracy %) that no other \
@@ -277,6 +290,10 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
                 .join(", ")
         );
     }
+}
+
+/// How the layers were ranked and searched.
+fn how_layers_were_searched(out: &mut String, meta: &ReportMeta) {
     let how = if meta.scorer == "poster" {
         "the poster's importance (`a Np + (1 - a) Nv`)".to_string()
     } else {
@@ -292,6 +309,4 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
          of the baseline; accuracy during the search is measured on the validation rows (with \
          `--folds K`, pooled with K fold models' held-out rows), never the test rows.\n"
     );
-    let _ = writeln!(out, "## Command\n\n```sh\n{}\n```", meta.command);
-    out
 }
