@@ -1225,6 +1225,28 @@ fn bad_feature_and_model_files_fail_cleanly() {
         },
     );
 
+    // A byte-order mark, as spreadsheets write one before the header, is not text.
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend_from_slice(&std::fs::read(&csv).unwrap());
+    let bom_csv = write(dir, "bom.csv", &bom);
+    std::fs::copy(&sidecar, dir.join("bom.csv.features")).unwrap();
+    let out = ser(&["eval", "--model", s(&model), s(&bom_csv), "--json"]);
+    cases.works(
+        "eval: features CSV behind a UTF-8 byte-order mark",
+        &out,
+        |out| {
+            if out.stdout == plain.stdout {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} against {}",
+                    text(&out.stdout),
+                    text(&plain.stdout)
+                ))
+            }
+        },
+    );
+
     // Mean-and-std features for a mean model: its columns are picked out of the 360.
     let mean_std = dir.join("mean_std.csv");
     let out = ser(&[
@@ -1345,6 +1367,16 @@ fn bad_run_and_demo_settings_fail_before_any_work() {
                 "--seeds 1,1",
                 vec!["--seeds", "1,1"],
                 "--seeds 1,1: a seed is repeated",
+            ),
+            (
+                "--split speaker (the word of 0.1)",
+                vec!["--split", "speaker"],
+                "`speaker` is no longer a split: say `loso`",
+            ),
+            (
+                "--split kfold:1",
+                vec!["--split", "kfold:1"],
+                "--split: invalid split: `kfold:1`: K must be a whole number >= 2",
             ),
         ] {
             let mut args = base.clone();
@@ -1615,6 +1647,36 @@ fn unusual_but_valid_audio_gives_features() {
             v[40..180].iter().all(|&x| x.abs() < 1e-6),
             || format!("chroma and mel are not zero: {:?}", &v[40..60]),
         );
+    }
+
+    // A file name that is not UTF-8 cannot be named in a features table without loss: it is
+    // skipped with that reason, and the folder's other files are extracted.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let folder = dir.join("names");
+        std::fs::create_dir(&folder).unwrap();
+        let wav = wav16(16_000, &tone(4000, 16_000));
+        std::fs::write(folder.join("good.wav"), &wav).unwrap();
+        let bad = folder.join(std::ffi::OsStr::from_bytes(b"caf\xe9.wav"));
+        std::fs::write(&bad, &wav).unwrap();
+        let out = features(&folder);
+        cases.works("features: a file name that is not UTF-8", &out, |out| {
+            let stderr = text(&out.stderr);
+            if !stderr.contains("the path is not valid UTF-8") {
+                return Err(format!("no reason given: {stderr}"));
+            }
+            let table = text(&out.stdout);
+            let paths: Vec<&str> = table
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split(',').next())
+                .collect();
+            match paths.as_slice() {
+                [path] if path.ends_with("names/good.wav") => Ok(()),
+                _ => Err(format!("rows of {paths:?}")),
+            }
+        });
     }
 
     // An AIFF whose COMM chunk declares 4000 frames but whose SSND chunk holds 400: decoded
