@@ -369,3 +369,120 @@ fn pooled_search_counts_every_members_rows() {
         .to_string();
     assert!(err.contains("pooled network 1"), "{err}");
 }
+
+mod runs {
+    use ndarray::Array2;
+    use ser_data::{Dataset, SplitSpec};
+    use ser_features::{FeatureConfig, FeatureGroups};
+    use ser_mlp::TrainConfig;
+
+    use crate::*;
+
+    /// Features of 4 MFCC columns (so a model records a real configuration), 72 rows of 3
+    /// separable classes from 4 speakers.
+    fn data() -> (Dataset, FeatureConfig) {
+        let features = FeatureConfig {
+            n_mfcc: 4,
+            groups: FeatureGroups::MFCC_ONLY,
+            ..FeatureConfig::default()
+        };
+        let x = Array2::from_shape_fn((72, 4), |(i, j)| {
+            let centre = if j % 3 == i % 3 { 2.0 } else { 0.0 };
+            centre + ((i * 31 + j * 17) % 11) as f32 / 11.0
+        });
+        let labels: Vec<String> = (0..72).map(|i| format!("c{}", i % 3)).collect();
+        let data = Dataset::from_rows(
+            x,
+            &labels,
+            (0..72).map(|i| Some(format!("s{}", i % 4))).collect(),
+            (0..72).map(|i| format!("{i}.wav")).collect(),
+            features.feature_names(),
+        )
+        .unwrap();
+        (data, features)
+    }
+
+    fn config(split: SplitSpec) -> RunConfig {
+        RunConfig {
+            train: TrainConfig {
+                hidden: vec![8],
+                max_epochs: 15,
+                ..TrainConfig::default()
+            },
+            finetune: Some(FinetuneConfig {
+                max_epochs: 3,
+                ..FinetuneConfig::default()
+            }),
+            split,
+            validation_folds: 2,
+            ..RunConfig::default()
+        }
+    }
+
+    /// The runs without their timings, which are all that may differ between two runs.
+    fn untimed(mut runs: Vec<SeedRun>) -> Vec<SeedRun> {
+        for r in &mut runs {
+            (r.search_seconds, r.folds_seconds) = (0.0, 0.0);
+        }
+        runs
+    }
+
+    #[test]
+    fn runs_do_not_depend_on_the_number_of_threads() {
+        let (data, features) = data();
+        let config = config(SplitSpec::Loso);
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let runs = pool.install(|| run_seeds(&data, &features, &[0, 1, 2], &config, &|| {}));
+            untimed(runs.unwrap())
+        };
+        let one = on(1);
+        assert_eq!(one, on(2));
+        // Leave one speaker out: each seed tests on one whole speaker's 18 rows.
+        assert!(one.iter().all(|r| r.rows[2] == 18));
+        assert!(one.iter().all(|r| r.adaptive_finetuned.is_some()));
+    }
+
+    #[test]
+    fn results_json_reads_back_and_keeps_the_schema_keys() {
+        let (data, features) = data();
+        let config = config(SplitSpec::KFold(3));
+        let runs = run_seeds(&data, &features, &[0, 1], &config, &|| {}).unwrap();
+        let meta = ReportMeta {
+            corpus: "made up".into(),
+            files: data.len(),
+            classes: data.classes.clone(),
+            params: 4 * 8 + 8 + 8 * 3 + 3,
+            layers: vec!["4x8".into(), "8x3".into()],
+            scorer: "poster".into(),
+            command: "a test".into(),
+        };
+        let settings = RunSettings::new(&config, &[0, 1], &features, meta.layers.clone());
+        let results = Results::new(&meta, settings, runs, 1.5);
+        let json = results.to_json();
+        let back: Results = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, results);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["schema_version"], RESULTS_SCHEMA_VERSION);
+        assert_eq!(v["config"]["split"], "kfold:3");
+        assert!(v["config"]["test_fraction"].is_null());
+        for model in ["baseline", "adaptive", "adaptive_finetuned"] {
+            for key in [
+                "accuracy",
+                "ua",
+                "size_kb",
+                "bytes",
+                "bits_per_layer",
+                "average_bits",
+            ] {
+                assert!(!v["runs"][0][model][key].is_null(), "runs[0].{model}.{key}");
+            }
+        }
+        assert_eq!(v["runs"][1]["fixed"].as_array().unwrap().len(), 8);
+        assert_eq!(v["summary"]["seeds"], 2);
+        assert!(v["summary"]["adaptive_vs_baseline"]["mean"].is_number());
+    }
+}
