@@ -1208,21 +1208,23 @@ fn bad_feature_and_model_files_fail_cleanly() {
         Some(&sidecar),
     );
     let plain = ser(&["eval", "--model", s(&model), s(&csv), "--json"]);
+    // The output must be byte-identical to that of the plain CSV.
+    let as_plain = |out: &Output| {
+        if out.stdout == plain.stdout {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} against {}",
+                text(&out.stdout),
+                text(&plain.stdout)
+            ))
+        }
+    };
     let out = ser(&["eval", "--model", s(&model), s(&extra), "--json"]);
     cases.works(
         "eval: features CSV with an extra named column",
         &out,
-        |out| {
-            if out.stdout == plain.stdout {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{} against {}",
-                    text(&out.stdout),
-                    text(&plain.stdout)
-                ))
-            }
-        },
+        as_plain,
     );
 
     // A byte-order mark, as spreadsheets write one before the header, is not text.
@@ -1234,17 +1236,7 @@ fn bad_feature_and_model_files_fail_cleanly() {
     cases.works(
         "eval: features CSV behind a UTF-8 byte-order mark",
         &out,
-        |out| {
-            if out.stdout == plain.stdout {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{} against {}",
-                    text(&out.stdout),
-                    text(&plain.stdout)
-                ))
-            }
-        },
+        as_plain,
     );
 
     // Mean-and-std features for a mean model: its columns are picked out of the 360.

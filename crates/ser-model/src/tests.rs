@@ -274,3 +274,129 @@ fn model_types_are_send_and_sync() {
     assert_send_sync::<Model>();
     assert_send_sync::<crate::CrossValidation>();
 }
+
+mod folds {
+    use ndarray::Array2;
+    use ser_data::{Dataset, SplitSpec};
+    use ser_features::{FeatureConfig, FeatureGroups};
+    use ser_mlp::TrainConfig;
+
+    use crate::{Preset, cross_validate, train_model};
+
+    /// 60 rows of 4 MFCC columns, 3 separable classes, 5 speakers.
+    fn data() -> (Dataset, FeatureConfig) {
+        let features = FeatureConfig {
+            n_mfcc: 4,
+            groups: FeatureGroups::MFCC_ONLY,
+            ..FeatureConfig::default()
+        };
+        let x = Array2::from_shape_fn((60, 4), |(i, j)| {
+            let centre = if j % 3 == i % 3 { 2.0 } else { 0.0 };
+            centre + ((i * 31 + j * 17) % 11) as f32 / 11.0
+        });
+        let labels: Vec<String> = (0..60).map(|i| format!("c{}", i % 3)).collect();
+        let data = Dataset::from_rows(
+            x,
+            &labels,
+            (0..60).map(|i| Some(format!("s{}", i % 5))).collect(),
+            (0..60).map(|i| format!("{i}.wav")).collect(),
+            features.feature_names(),
+        )
+        .unwrap();
+        (data, features)
+    }
+
+    fn config() -> TrainConfig {
+        TrainConfig {
+            hidden: vec![8],
+            max_epochs: 10,
+            seed: 2,
+            ..TrainConfig::default()
+        }
+    }
+
+    #[test]
+    fn every_fold_is_tested_once_and_the_kept_model_sees_every_row() {
+        let (data, features) = data();
+        for (spec, folds) in [(SplitSpec::KFold(4), 4), (SplitSpec::Loso, 5)] {
+            let mut heard = 0;
+            let cv =
+                cross_validate(&data, &spec, &config(), &features, &mut |_, _| heard += 1).unwrap();
+            assert_eq!(cv.folds.len(), folds, "{spec}");
+            let mut tested: Vec<usize> =
+                cv.folds.iter().flat_map(|f| f.rows.test.clone()).collect();
+            tested.sort_unstable();
+            assert_eq!(tested, (0..60).collect::<Vec<_>>(), "{spec}: each row once");
+            let summary = cv.summary();
+            let pooled: usize = summary.confusion.iter().flatten().sum();
+            assert_eq!(pooled, 60, "{spec}: the confusion matrices add up");
+            // The kept model is trained on every row (less its early-stopping share).
+            let kept = &cv.model;
+            assert_eq!(kept.name, "final");
+            assert_eq!(kept.rows.train.len() + kept.rows.validation.len(), 60);
+            assert!(kept.metrics.is_none());
+            // Every epoch of every fold and of the final model was heard.
+            let epochs: usize = cv
+                .folds
+                .iter()
+                .chain([kept])
+                .map(|f| f.model.training.as_ref().unwrap().epochs)
+                .sum();
+            assert_eq!(heard, epochs);
+        }
+        // One split: its model is the one kept.
+        let cv = cross_validate(
+            &data,
+            &SplitSpec::default(),
+            &config(),
+            &features,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        assert_eq!(cv.folds.len(), 1);
+        assert_eq!(cv.model.model, cv.folds[0].model);
+    }
+
+    #[test]
+    fn training_refuses_what_it_cannot_use() {
+        let (data, features) = data();
+        // Columns other than the configuration's.
+        let err = train_model(
+            &data,
+            &[0, 1, 2, 3],
+            &config(),
+            &FeatureConfig::default(),
+            &mut |_| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not the 180 features"), "{err}");
+        // One class.
+        let one = Dataset::from_rows(
+            data.x.clone(),
+            &vec!["c0".to_string(); 60],
+            data.speakers.clone(),
+            data.paths.clone(),
+            data.feature_names.clone(),
+        )
+        .unwrap();
+        let err = cross_validate(
+            &one,
+            &SplitSpec::default(),
+            &config(),
+            &features,
+            &mut |_, _| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("at least 2 classes"), "{err}");
+        // The presets of METHOD.md.
+        assert_eq!("poster".parse::<Preset>().unwrap().hidden(), [256, 512, 64]);
+        let paper: Preset = "paper-size".parse().unwrap();
+        assert_eq!(
+            (paper.hidden(), paper.features().dim()),
+            (vec![512, 256, 64], 40)
+        );
+        assert!("huge".parse::<Preset>().is_err());
+    }
+}
