@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ArgMatches;
-use ser_adaptive::data::{Extraction, sidecar_path, write_sidecar};
+use ser_adaptive::data::{Extraction, sidecar_path, write_npy, write_sidecar};
 use ser_adaptive::features::{ChromaSource, FeatureConfig, FeatureExtractor, Pooling, Tuning};
 
 use crate::CliError;
 use crate::data::{corpus_kind, extract_with_progress, sources, thread_pool};
-use crate::output::{check_writable, write_atomically, write_npy};
+use crate::output::{check_writable, write_atomically};
 
 fn config_from(m: &ArgMatches) -> Result<FeatureConfig, CliError> {
     let tuning = match m.get_one::<String>("tuning").map(String::as_str) {
