@@ -148,21 +148,7 @@ fn write_npy_files(out: &Path, extraction: &Extraction) -> Result<(), CliError> 
         .collect();
     let (rows, cols) = (extraction.rows.len(), extraction.feature_names.len());
     write_atomically(out, |w| write_npy(w, rows, cols, &data))?;
-    write_atomically(&beside(out, ".rows.csv"), |w| {
-        use ser_adaptive::data::csv::field;
-        writeln!(w, "row,path,label,speaker,tuning")?;
-        for (i, (source, x)) in extraction.rows.iter().enumerate() {
-            writeln!(
-                w,
-                "{i},{},{},{},{}",
-                field(&source.name()),
-                field(source.label().unwrap_or("")),
-                field(source.speaker().unwrap_or("")),
-                x.tuning.map_or(String::new(), |t| t.to_string())
-            )?;
-        }
-        Ok(())
-    })?;
+    write_atomically(&beside(out, ".rows.csv"), |w| extraction.write_index_csv(w))?;
     write_atomically(&beside(out, ".columns.txt"), |w| {
         for name in &extraction.feature_names {
             writeln!(w, "{name}")?;

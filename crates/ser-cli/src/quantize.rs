@@ -139,8 +139,8 @@ fn sweep(m: &ArgMatches, model: &Model, options: QuantOptions) -> Result<ExitCod
         ));
     }
     let (data, _) = labelled_data(m, &model.features, true)?;
-    let evaluation = model.evaluate(&data, &source_name(m))?;
-    let known = evaluation.known;
+    model.check_feature_names(&data.feature_names)?;
+    let known = data.rows_of_classes(&model.classes, &source_name(m))?;
     warn_left_out(&known.left_out);
     let x = data.x.select(Axis(0), &known.rows);
     let mut table = vec![(

@@ -203,35 +203,20 @@ fn features_of(
 }
 
 /// What the report says about the run besides the numbers.
-fn report_meta(
-    m: &ArgMatches,
-    demo: bool,
-    data: &Dataset,
-    layers: &[usize],
-    config: &RunConfig,
-) -> ReportMeta {
-    ReportMeta {
-        corpus: if demo {
-            "built-in demo corpus".into()
-        } else {
-            m.try_get_one::<PathBuf>("data")
-                .ok()
-                .flatten()
-                .map_or(String::new(), |p| p.display().to_string())
-        },
-        files: data.len(),
-        classes: data.classes.clone(),
-        params: layers.windows(2).map(|w| w[0] * w[1] + w[1]).sum(),
-        layers: layers
-            .windows(2)
-            .map(|w| format!("{}x{}", w[0], w[1]))
-            .collect(),
-        scorer: config.search.score.name().to_string(),
-        command: std::env::args()
-            .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
-            .collect::<Vec<_>>()
-            .join(" "),
-    }
+fn report_meta(m: &ArgMatches, demo: bool, data: &Dataset, config: &RunConfig) -> ReportMeta {
+    let corpus = if demo {
+        "built-in demo corpus".into()
+    } else {
+        m.try_get_one::<PathBuf>("data")
+            .ok()
+            .flatten()
+            .map_or(String::new(), |p| p.display().to_string())
+    };
+    let command = std::env::args()
+        .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
+        .collect::<Vec<_>>()
+        .join(" ");
+    ReportMeta::new(corpus, data, config, command)
 }
 
 /// `ser run DATA` (or `ser demo` with `demo`).
@@ -254,11 +239,7 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
     let bar = progress_bar(seeds.len(), "seeds", m.get_flag("quiet"));
     let runs = pool.install(|| run_seeds(&data, &features, &seeds, &config, &|| bar.inc(1)))?;
     bar.finish_and_clear();
-    let layers: Vec<usize> = std::iter::once(extractor.dim())
-        .chain(config.train.hidden.iter().copied())
-        .chain(std::iter::once(data.classes.len()))
-        .collect();
-    let meta = report_meta(m, demo, &data, &layers, &config);
+    let meta = report_meta(m, demo, &data, &config);
     let settings = RunSettings::new(&config, &seeds, &features, meta.layers.clone());
     let results = Results::new(&meta, settings, runs, started.elapsed().as_secs_f64());
     std::fs::create_dir_all(&out).map_err(|e| CliError(format!("{}: {e}", out.display())))?;

@@ -35,7 +35,12 @@ fn split_spec(m: &ArgMatches) -> Result<SplitSpec, CliError> {
     let spec: SplitSpec = text
         .parse()
         .map_err(|e| CliError(format!("--split: {e}")))?;
+    let given = m.value_source("test-fraction") == Some(clap::parser::ValueSource::CommandLine);
     match m.get_one::<f64>("test-fraction") {
+        Some(_) if given && text != "random" => Err(CliError(format!(
+            "--test-fraction is the test share of `--split random`; with `--split {text}` drop \
+             it (or say --split random:F)"
+        ))),
         Some(&f) if !(f > 0.0 && f < 1.0) => Err(CliError(format!(
             "--test-fraction must be in (0, 1), got {f}"
         ))),

@@ -795,6 +795,21 @@ fn bad_feature_and_model_files_fail_cleanly() {
         cases.fails(&format!("{case} (train)"), &out, 2, &all);
         cases.check(case, !never.exists(), || "train wrote a model".into());
     }
+    // A table whose sidecar ser-adaptive 0.1 wrote (a fingerprint line, not JSON).
+    let old_sidecar = write_csv(&dir.join("old_sidecar.csv"), &lines, None);
+    write(
+        dir,
+        "old_sidecar.csv.features",
+        b"ser-features/1 n_fft=2048 hop=512 n_mels=128\n",
+    );
+    let out = ser(&["eval", "--model", s(&model), s(&old_sidecar)]);
+    cases.fails(
+        "a features CSV whose sidecar ser-adaptive 0.1 wrote",
+        &out,
+        2,
+        &["old_sidecar.csv.features", "written by ser-adaptive 0.1"],
+    );
+
     // Every label unseen in training: nothing to score.
     let unseen_all = write_csv(
         &dir.join("all_unseen.csv"),

@@ -178,6 +178,10 @@ fn bad_training_inputs_are_clear_errors() {
         (vec!["--hidden", "256,,64"], "--hidden"),
         (vec!["--test-fraction", "1.5"], "--test-fraction"),
         (vec!["--split", "speaker"], "speakers:FRACTION"),
+        (
+            vec!["--split", "loso", "--test-fraction", "0.2"],
+            "--split random:F",
+        ),
     ] {
         let mut all = vec![
             "train",

@@ -53,7 +53,7 @@ pub(crate) struct Entry(PathBuf);
 impl FeatureCache {
     /// A cache in `dir` (made if missing) for features computed with `config`.
     pub fn new(dir: PathBuf, config: &FeatureConfig) -> Result<Self> {
-        std::fs::create_dir_all(&dir).map_err(|e| DataError::Folder {
+        std::fs::create_dir_all(&dir).map_err(|e| DataError::Cache {
             path: dir.clone(),
             source: e,
         })?;

@@ -19,6 +19,24 @@ pub enum DataError {
         #[source]
         source: std::io::Error,
     },
+    /// A file could not be written.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The feature cache's folder could not be made.
+    #[error("feature cache {}: {source} (run without the cache with --no-cache)", path.display())]
+    Cache {
+        /// The folder.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
     /// A folder could not be listed.
     #[error("{}: cannot read the folder: {source}", path.display())]
     Folder {

@@ -41,7 +41,8 @@ impl Source {
     /// The name its row gets: the file's path, or `demo:NAME`.
     pub fn name(&self) -> String {
         match self {
-            // Listings keep only UTF-8 paths, so this is lossless for them.
+            // Lossless for listings, which keep only UTF-8 paths; a source made by hand from
+            // another path gets U+FFFD in its name.
             Source::File(f) => f.path.to_string_lossy().into_owned(),
             Source::Demo(u) => format!("demo:{}", u.name),
         }
@@ -212,6 +213,24 @@ impl Extraction {
             self.rows.iter().map(|(s, _)| s.name()).collect(),
             self.feature_names,
         )
+    }
+
+    /// Writes the index of an npy table ([`crate::write_npy`] of the same rows): the header
+    /// `row,path,label,speaker,tuning`, then one line per row.
+    pub fn write_index_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use crate::csv::field;
+        writeln!(w, "row,path,label,speaker,tuning")?;
+        for (i, (source, x)) in self.rows.iter().enumerate() {
+            writeln!(
+                w,
+                "{i},{},{},{},{}",
+                field(&source.name()),
+                field(source.label().unwrap_or("")),
+                field(source.speaker().unwrap_or("")),
+                x.tuning.map_or(String::new(), |t| t.to_string())
+            )?;
+        }
+        Ok(())
     }
 
     /// Writes the rows as a features table ([`crate::csv::write_features`]), with a `tuning`

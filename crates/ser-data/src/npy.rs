@@ -18,6 +18,12 @@ pub fn write_npy(
     cols: usize,
     data: &[f32],
 ) -> std::io::Result<()> {
+    if rows.checked_mul(cols) != Some(data.len()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} values are not {rows} x {cols}", data.len()),
+        ));
+    }
     let mut header =
         format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // Magic (6) + version (2) + length (2) + header + newline, padded to a multiple of 64.

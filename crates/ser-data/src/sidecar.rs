@@ -24,7 +24,7 @@ pub fn write_sidecar(table: &Path, config: &FeatureConfig) -> Result<()> {
     crate::write_atomically(&path, |w| {
         std::io::Write::write_all(w, format!("{}\n", config.to_json()).as_bytes())
     })
-    .map_err(|e| DataError::io(path, e))
+    .map_err(|source| DataError::Write { path, source })
 }
 
 /// The configuration beside `table`, `None` when there is no sidecar file; a sidecar that
@@ -36,6 +36,13 @@ pub fn read_sidecar(table: &Path) -> Result<Option<FeatureConfig>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(DataError::io(path, e)),
     };
+    if text.starts_with("ser-features/1 ") {
+        return Err(DataError::Table(format!(
+            "{}: written by ser-adaptive 0.1 (a one-line fingerprint, not the JSON this version \
+             reads): run `ser features` again, or delete the file to read the table unchecked",
+            path.display()
+        )));
+    }
     FeatureConfig::from_json(&text)
         .map(Some)
         .map_err(|e| DataError::Table(format!("{}: {e}", path.display())))
@@ -129,6 +136,10 @@ mod tests {
         std::fs::write(sidecar_path(&table), "{not json").unwrap();
         let err = read_table(&table, &made, false).unwrap_err().to_string();
         assert!(err.contains("t.csv.features"), "{err}");
+        // The sidecar of ser-adaptive 0.1 is named as such.
+        std::fs::write(sidecar_path(&table), "ser-features/1 n_fft=2048 hop=512\n").unwrap();
+        let err = read_table(&table, &made, false).unwrap_err().to_string();
+        assert!(err.contains("written by ser-adaptive 0.1"), "{err}");
     }
 
     #[cfg(unix)]

@@ -318,10 +318,13 @@ impl SplitSpec {
                 .enumerate()
                 .map(|(i, s)| (format!("fold {}", i + 1), s))
                 .collect(),
-            SplitSpec::Speakers { fraction } => vec![(
-                format!("speakers:{fraction}"),
-                speaker_split(&data.speakers, fraction, seed)?,
-            )],
+            SplitSpec::Speakers { fraction } => {
+                speaker_names(&data.speakers, &data.paths)?;
+                vec![(
+                    format!("speakers:{fraction}"),
+                    speaker_split(&data.speakers, fraction, seed)?,
+                )]
+            }
             SplitSpec::Loso => {
                 speaker_names(&data.speakers, &data.paths)?;
                 leave_one_speaker_out(&data.speakers)?
@@ -340,7 +343,10 @@ impl SplitSpec {
                 let mut folds = stratified_kfold(&data.labels, k, seed / k as u64)?;
                 folds.swap_remove((seed % k as u64) as usize)
             }
-            SplitSpec::Speakers { fraction } => speaker_split(&data.speakers, fraction, seed)?,
+            SplitSpec::Speakers { fraction } => {
+                speaker_names(&data.speakers, &data.paths)?;
+                speaker_split(&data.speakers, fraction, seed)?
+            }
             SplitSpec::Loso => {
                 let names = speaker_names(&data.speakers, &data.paths)?;
                 let name = names[(seed % names.len() as u64) as usize];

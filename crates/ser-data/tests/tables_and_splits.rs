@@ -257,6 +257,13 @@ fn split_words_parse_print_and_refuse() {
         let err = bad.parse::<SplitSpec>().unwrap_err().to_string();
         assert!(err.contains(said), "{bad}: {err}");
     }
+    // A row without a speaker is named, for every speaker split.
+    let one_missing =
+        Dataset::from_csv_str("path,label,speaker,f\na,x,s1,1\nb,y,,2\nc,x,s2,3\n", "t").unwrap();
+    for spec in [SplitSpec::Loso, SplitSpec::Speakers { fraction: 0.5 }] {
+        let err = spec.for_seed(&one_missing, 0).unwrap_err().to_string();
+        assert!(err.contains("(b is one)"), "{spec}: {err}");
+    }
     let no_speakers = Dataset::from_csv_str("path,label,speaker,f\na,x,,1\nb,y,,2\n", "t").unwrap();
     let err = SplitSpec::Loso.for_seed(&no_speakers, 0).unwrap_err();
     assert!(err.to_string().contains("no speakers"), "{err}");

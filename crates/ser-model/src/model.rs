@@ -147,7 +147,8 @@ pub struct Model {
 impl Model {
     /// A model of these parts, checked to agree: the standardisation and the feature
     /// configuration give the network's inputs, the classes its outputs, the scales are
-    /// positive.
+    /// positive. A packed network whose layers are all f32 becomes the f32 network it is
+    /// (dropout 0), as its file reads back.
     pub fn new(
         network: Network,
         standardizer: Standardizer,
@@ -155,6 +156,13 @@ impl Model {
         features: FeatureConfig,
         training: Option<TrainingInfo>,
     ) -> Result<Model> {
+        let network = match network {
+            Network::Packed(m) => match unpacked(&m, 0.0)? {
+                Some(mlp) => Network::F32(mlp),
+                None => Network::Packed(m),
+            },
+            f32 => f32,
+        };
         let model = Model {
             network,
             standardizer,

@@ -91,6 +91,26 @@ fn models_of_either_kind_round_trip_exactly() {
     assert_eq!(Model::load(&path).unwrap(), m);
     // No temporary file is left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // A packed network of f32 layers only is the f32 network, whoever builds it.
+    let mlp = m.mlp().unwrap();
+    let full = ser_quant::PackedMlp::new(
+        mlp.quantize_layers(&[Precision::Full; 3], QuantOptions::default())
+            .unwrap(),
+    )
+    .unwrap();
+    let as_packed = Model::new(
+        Network::Packed(full),
+        m.standardizer.clone(),
+        m.classes.clone(),
+        m.features.clone(),
+        None,
+    )
+    .unwrap();
+    assert!(matches!(as_packed.network, Network::F32(_)));
+    assert_eq!(
+        Model::from_bytes(&as_packed.to_bytes().unwrap(), "full").unwrap(),
+        as_packed
+    );
     let two = Precision::Bits(BitWidth::new(2).unwrap());
     let mixed = [two, Precision::Full, two];
     for options in [

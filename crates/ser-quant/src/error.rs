@@ -81,12 +81,14 @@ pub enum QuantError {
 }
 
 fn version_message(found: u32, supported: u32) -> alloc::string::String {
-    if found < supported {
+    if found == 1 {
         alloc::format!(
             "model format version {found} (ser-adaptive 0.1) is no longer read; this build reads \
              version {supported}: train or quantize the model again"
         )
-    } else {
+    } else if found > supported {
         alloc::format!("model format version {found} is newer than this build reads ({supported})")
+    } else {
+        alloc::format!("model format version {found} does not exist (this build reads {supported})")
     }
 }

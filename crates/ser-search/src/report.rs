@@ -143,6 +143,34 @@ pub struct ReportMeta {
     pub command: String,
 }
 
+impl ReportMeta {
+    /// What a report says of a run of `config` on `data` (read from `corpus`), the network
+    /// taking `data`'s columns: its shapes and parameters follow from the configuration.
+    pub fn new(
+        corpus: String,
+        data: &ser_data::Dataset,
+        config: &crate::RunConfig,
+        command: String,
+    ) -> Self {
+        let widths: Vec<usize> = std::iter::once(data.feature_names.len())
+            .chain(config.train.hidden.iter().copied())
+            .chain(std::iter::once(data.classes.len()))
+            .collect();
+        ReportMeta {
+            corpus,
+            files: data.len(),
+            classes: data.classes.clone(),
+            params: widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum(),
+            layers: widths
+                .windows(2)
+                .map(|w| format!("{}x{}", w[0], w[1]))
+                .collect(),
+            scorer: config.search.score.name().to_string(),
+            command,
+        }
+    }
+}
+
 fn pm(s: Stat, digits: usize) -> String {
     format!("{:.*} ± {:.*}", digits, s.mean, digits, s.std)
 }

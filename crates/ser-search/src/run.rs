@@ -117,6 +117,7 @@ pub fn run_seed(
     seed: u64,
     config: &RunConfig,
 ) -> Result<SeedRun> {
+    config.validate()?;
     let split = config.split.for_seed(data, seed)?;
     let train_config = TrainConfig {
         seed,

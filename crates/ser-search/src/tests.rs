@@ -451,15 +451,14 @@ mod runs {
         let (data, features) = data();
         let config = config(SplitSpec::KFold(3));
         let runs = run_seeds(&data, &features, &[0, 1], &config, &|| {}).unwrap();
-        let meta = ReportMeta {
-            corpus: "made up".into(),
-            files: data.len(),
-            classes: data.classes.clone(),
-            params: 4 * 8 + 8 + 8 * 3 + 3,
-            layers: vec!["4x8".into(), "8x3".into()],
-            scorer: "poster".into(),
-            command: "a test".into(),
-        };
+        let meta = ReportMeta::new("made up".into(), &data, &config, "a test".into());
+        assert_eq!(
+            (meta.params, &meta.layers[..]),
+            (
+                4 * 8 + 8 + 8 * 3 + 3,
+                &["4x8".to_string(), "8x3".to_string()][..]
+            )
+        );
         let settings = RunSettings::new(&config, &[0, 1], &features, meta.layers.clone());
         let results = Results::new(&meta, settings, runs, 1.5);
         let json = results.to_json();
