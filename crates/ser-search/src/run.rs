@@ -284,14 +284,10 @@ fn fold_members(
     features: &FeatureConfig,
     config: &RunConfig,
 ) -> Result<Vec<Fold>> {
+    // `RunConfig::validate` (run by `run_seed`) has refused k = 1.
     let k = config.validation_folds;
     if k == 0 {
         return Ok(Vec::new());
-    }
-    if k == 1 {
-        return Err(SearchError::Config(
-            "validation folds must be 0 (off) or at least 2".into(),
-        ));
     }
     let labels: Vec<usize> = train_rows.iter().map(|&r| data.labels[r]).collect();
     stratified_kfold(&labels, k, train_config.seed ^ 0xF01D)?
