@@ -1,12 +1,38 @@
 //! ser-adaptive: speech emotion recognition small enough for edge devices.
 //!
-//! Audio in, emotion out, through a model squeezed to 1-3 bits per weight by layer-wise
-//! adaptive quantization. This facade re-exports the workspace's crates as modules, and
-//! `ndarray` so you get the matching version:
+//! Audio in, emotion out: a file to an emotion in three lines, with any model file (f32, or
+//! packed at 1-8 bits per weight):
+//!
+//! ```
+//! use ser_adaptive::prelude::*;
+//! # let dir = tempfile::tempdir()?;
+//! # let (model_path, wav) = (dir.path().join("model.sermodel"), dir.path().join("speech.wav"));
+//! # let demo = ser_adaptive::data::demo::DemoConfig { speakers: 2, utterances_per_emotion: 2, ..Default::default() };
+//! # let extractor = FeatureExtractor::new(FeatureConfig::default())?;
+//! # let data = extract(Source::demo(demo.clone()), &extractor, None, &|| {}).into_dataset()?;
+//! # let config = TrainConfig { hidden: vec![32], max_epochs: 20, ..TrainConfig::default() };
+//! # let all: Vec<usize> = (0..data.len()).collect();
+//! # train_model(&data, &all, &config, extractor.config(), &mut |_| {})?.model.save(&model_path)?;
+//! # let utterance = &ser_adaptive::data::demo::DemoCorpus::new(demo).utterances()[0];
+//! # std::fs::write(&wav, ser_adaptive::features::encode_wav_pcm16(&utterance.samples, utterance.sample_rate))?;
+//! let recognizer = Recognizer::load(&model_path)?;
+//! let prediction = recognizer.recognize_file(&wav)?;
+//! println!("{} ({:.0} %)", prediction.emotion, 100.0 * prediction.probability);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The [`Recognizer`](recognize::Recognizer) carries the feature configuration its model was
+//! trained on and the rates of its training audio (audio at another rate is resampled), takes
+//! signals, batches of files, live streams ([`Recognizer::stream`](recognize::Recognizer::stream))
+//! and recordings of any length ([`Recognizer::timeline_file`](recognize::Recognizer::timeline_file)).
+//!
+//! This facade re-exports the workspace's crates as modules, and `ndarray` so you get the
+//! matching version:
 //!
 //! | module | crate | holds |
 //! |---|---|---|
-//! | [`features`] | `ser-features` | decoding, librosa-exact MFCC / chroma / mel, pooling |
+//! | [`recognize`] | `ser-recognize` | the `Recognizer`: files, signals, batches, streams and long recordings to emotions; the voice-activity gate |
+//! | [`features`] | `ser-features` | decoding (whole or a packet at a time), librosa-exact MFCC / chroma / mel, pooling |
 //! | [`data`] | `ser-data` | corpora and their file names, the demo corpus, datasets, CSV tables, splits, the feature cache |
 //! | [`mlp`] | `ser-mlp` | the baseline MLP, training, metrics (numbers in, classes out) |
 //! | [`quant`] | `ser-quant` | quantizers (max-abs or least-squared-error scales), bit packings, packed inference and the model file container (`no_std`) |
@@ -16,10 +42,10 @@
 //!
 //! | cargo feature | default | what it adds |
 //! |---|---|---|
-//! | `parallel` | on | parallel feature extraction over many files and runs over many seeds (rayon) |
+//! | `parallel` | on | parallel feature extraction and recognition over many files, and runs over many seeds (rayon) |
 //!
 //! The [`prelude`] holds the common path, and [`Error`] takes any of the crates' errors, so `?`
-//! works across them. Audio in, emotion out, with a model trained on the built-in demo corpus:
+//! works across them. Training a model and quantizing it, on the built-in demo corpus:
 //!
 //! ```
 //! use ser_adaptive::prelude::*;
@@ -33,14 +59,12 @@
 //! let all: Vec<usize> = (0..data.len()).collect();
 //! let model = train_model(&data, &all, &config, extractor.config(), &mut |_| {})?.model;
 //!
-//! // One utterance through the model: f32, then packed at 2 bits.
-//! let utterance = &ser_adaptive::data::demo::DemoCorpus::new(demo).utterances()[0];
-//! let features = extractor.extract(&utterance.samples, utterance.sample_rate)?;
-//! let row = ndarray::Array2::from_shape_vec((1, features.len()), features)?;
+//! // Packed at 2 bits, through a recognizer: one utterance of the corpus.
 //! let two = Precision::Bits(BitWidth::new(2)?);
-//! let packed = model.quantize(&[two; 2], QuantOptions::default())?;
-//! let (f32_class, class) = (model.predict(row.view())?[0], packed.predict(row.view())?[0]);
-//! println!("{} (f32 says {})", packed.classes[class], model.classes[f32_class]);
+//! let packed = Recognizer::new(model.quantize(&[two; 2], QuantOptions::default())?)?;
+//! let utterance = &ser_adaptive::data::demo::DemoCorpus::new(demo).utterances()[0];
+//! let prediction = packed.recognize(&utterance.samples, utterance.sample_rate)?;
+//! println!("{} (said: {})", prediction.emotion, utterance.label);
 //! # Ok::<(), ser_adaptive::Error>(())
 //! ```
 
@@ -51,6 +75,7 @@ pub use ser_importance as importance;
 pub use ser_mlp as mlp;
 pub use ser_model as model;
 pub use ser_quant as quant;
+pub use ser_recognize as recognize;
 pub use ser_search as search;
 
 use std::path::{Path, PathBuf};
@@ -80,6 +105,9 @@ pub enum Error {
     /// Models: training, evaluation, quantization, model files.
     #[error(transparent)]
     Model(#[from] model::ModelError),
+    /// Recognition: rates, streams, windows.
+    #[error(transparent)]
+    Recognize(#[from] recognize::RecognizeError),
     /// Quantization, packing, packed model files.
     #[error(transparent)]
     Quant(#[from] quant::QuantError),
@@ -117,7 +145,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// The common path in one import: `use ser_adaptive::prelude::*;`.
 ///
-/// Features ([`FeatureConfig`](features::FeatureConfig),
+/// Recognition ([`Recognizer`](recognize::Recognizer), [`Prediction`](recognize::Prediction),
+/// [`StreamConfig`](recognize::StreamConfig)), features ([`FeatureConfig`](features::FeatureConfig),
 /// [`FeatureExtractor`](features::FeatureExtractor)), data ([`Source`](data::Source),
 /// [`extract`](data::extract), [`Dataset`](data::Dataset), [`SplitSpec`](data::SplitSpec)),
 /// training and models ([`TrainConfig`](mlp::TrainConfig), [`train_model`](model::train_model),
@@ -135,6 +164,7 @@ pub mod prelude {
     pub use crate::model::{Model, Network, Preset, cross_validate, train_model};
     pub use crate::ndarray;
     pub use crate::quant::{BitWidth, Granularity, Precision, QuantOptions, Scaling};
+    pub use crate::recognize::{Prediction, Recognizer, StreamConfig};
     pub use crate::search::{
         FinetuneConfig, RunConfig, SearchConfig, adaptive_search, finetune_quantized, run_seed,
     };

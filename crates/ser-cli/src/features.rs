@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ArgMatches;
-use ser_adaptive::data::{Extraction, sidecar_path, write_npy, write_sidecar};
+use ser_adaptive::data::{Extraction, Sidecar, sidecar_path, write_npy, write_sidecar};
 use ser_adaptive::features::{ChromaSource, FeatureConfig, FeatureExtractor, Pooling, Tuning};
 
 use crate::CliError;
@@ -123,7 +123,11 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     }
     if let Some(out) = &out {
         // The configuration beside the features, so `ser train` and `ser eval` can check it.
-        write_sidecar(out, extractor.config())?;
+        let sidecar = Sidecar {
+            features: extractor.config().clone(),
+            sample_rates: extraction.sample_rates(),
+        };
+        write_sidecar(out, &sidecar)?;
     }
     let failed = extraction.failures.len();
     eprintln!(

@@ -101,7 +101,7 @@ impl Entry {
     pub(crate) fn get(&self, dim: usize) -> Option<Extracted> {
         let bytes = std::fs::read(&self.0).ok()?;
         let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
-        if crc32fast::hash(body).to_le_bytes() != crc || body.len() != 9 + 8 + 4 * dim {
+        if crc32fast::hash(body).to_le_bytes() != crc || body.len() != 9 + 4 + 8 + 4 * dim {
             return None;
         }
         let tuning = (body[0] == 1).then(|| {
@@ -109,18 +109,24 @@ impl Entry {
             t.copy_from_slice(&body[1..9]);
             f64::from_le_bytes(t)
         });
-        let vector: Vec<f32> = body[9..]
+        let sample_rate = u32::from_le_bytes([body[9], body[10], body[11], body[12]]);
+        let vector: Vec<f32> = body[13..]
             .chunks_exact(4)
             .skip(2)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        Some(Extracted { vector, tuning })
+        Some(Extracted {
+            vector,
+            tuning,
+            sample_rate,
+        })
     }
 
     /// Stores `x`; a failure only costs a later miss.
     pub(crate) fn put(&self, x: &Extracted) {
         let mut bytes = vec![u8::from(x.tuning.is_some())];
         bytes.extend_from_slice(&x.tuning.unwrap_or(0.0).to_le_bytes());
+        bytes.extend_from_slice(&x.sample_rate.to_le_bytes());
         bytes.extend_from_slice(&(x.vector.len() as u64).to_le_bytes());
         for v in &x.vector {
             bytes.extend_from_slice(&v.to_le_bytes());
@@ -147,6 +153,7 @@ mod tests {
         let x = Extracted {
             vector: vec![1.0, -2.5, 3.25],
             tuning: Some(-0.01),
+            sample_rate: 22_050,
         };
         entry.put(&x);
         assert_eq!(entry.get(3), Some(x.clone()));

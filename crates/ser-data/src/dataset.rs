@@ -24,6 +24,10 @@ pub struct Dataset {
     pub paths: Vec<String>,
     /// The feature columns' names.
     pub feature_names: Vec<String>,
+    /// The distinct rates the features were computed at, ascending; empty when unknown (a
+    /// table without its sidecar, rows built by hand). A model trained on the rows keeps them,
+    /// so that audio at another rate is resampled, not misread.
+    pub sample_rates: Vec<u32>,
 }
 
 fn csv_error(name: &str, line: usize, why: impl std::fmt::Display) -> DataError {
@@ -76,6 +80,7 @@ impl Dataset {
             speakers,
             paths,
             feature_names,
+            sample_rates: Vec::new(),
         })
     }
 
@@ -192,6 +197,7 @@ impl Dataset {
             speakers: pick(&self.speakers),
             paths: indices.iter().map(|&i| self.paths[i].clone()).collect(),
             feature_names: self.feature_names.clone(),
+            sample_rates: self.sample_rates.clone(),
         }
     }
 

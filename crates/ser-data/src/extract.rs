@@ -72,12 +72,17 @@ impl Source {
             Source::File(f) => extractor.extract_file(&f.path).map(|x| Extracted {
                 vector: x.vector,
                 tuning: x.tuning,
+                sample_rate: x.sample_rate,
             }),
             Source::Demo(u) => {
                 let mut vector = vec![0.0; extractor.dim()];
                 extractor
                     .extract_into(&u.samples, u.sample_rate, &mut vector)
-                    .map(|tuning| Extracted { vector, tuning })
+                    .map(|tuning| Extracted {
+                        vector,
+                        tuning,
+                        sample_rate: extractor.config().sample_rate.unwrap_or(u.sample_rate),
+                    })
                     .map_err(|e| e.in_file(Path::new(&self.name())))
             }
         }
@@ -91,6 +96,9 @@ pub struct Extracted {
     pub vector: Vec<f32>,
     /// The chroma tuning used (`None` without chroma).
     pub tuning: Option<f64>,
+    /// The rate the features were computed at (the source's own rate, or the configuration's
+    /// when it resamples).
+    pub sample_rate: u32,
 }
 
 /// What [`extract`] made of a list of sources, in their order.
@@ -203,7 +211,8 @@ impl Extraction {
             .iter()
             .map(|(s, _)| s.label().unwrap_or_default().to_string())
             .collect();
-        Dataset::from_rows(
+        let sample_rates = self.sample_rates();
+        let mut data = Dataset::from_rows(
             x,
             &labels,
             self.rows
@@ -212,7 +221,16 @@ impl Extraction {
                 .collect(),
             self.rows.iter().map(|(s, _)| s.name()).collect(),
             self.feature_names,
-        )
+        )?;
+        data.sample_rates = sample_rates;
+        Ok(data)
+    }
+
+    /// The distinct rates the rows' features were computed at, ascending.
+    pub fn sample_rates(&self) -> Vec<u32> {
+        let rates: std::collections::BTreeSet<u32> =
+            self.rows.iter().map(|(_, x)| x.sample_rate).collect();
+        rates.into_iter().collect()
     }
 
     /// Writes the index of an npy table ([`crate::write_npy`] of the same rows): the header

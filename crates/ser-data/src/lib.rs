@@ -52,7 +52,7 @@ pub use dataset::{Dataset, KnownRows};
 pub use error::{DataError, Result};
 pub use extract::{Extracted, Extraction, Source, extract};
 pub use npy::write_npy;
-pub use sidecar::{FeatureTable, read_sidecar, read_table, sidecar_path, write_sidecar};
+pub use sidecar::{FeatureTable, Sidecar, read_sidecar, read_table, sidecar_path, write_sidecar};
 pub use split::{
     RANDOM_TEST_FRACTION, Split, SplitSpec, leave_one_speaker_out, speaker_split, stratified_kfold,
     stratified_split,

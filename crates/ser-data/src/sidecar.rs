@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use ser_features::FeatureConfig;
+use serde::{Deserialize, Serialize};
 
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
@@ -18,18 +19,31 @@ pub fn sidecar_path(table: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Writes `config` beside `table`, atomically.
-pub fn write_sidecar(table: &Path, config: &FeatureConfig) -> Result<()> {
+/// What the sidecar of a features table says: how its features were made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sidecar {
+    /// The feature configuration.
+    pub features: FeatureConfig,
+    /// The distinct rates the features were computed at, ascending (empty when unknown).
+    #[serde(default)]
+    pub sample_rates: Vec<u32>,
+}
+
+/// Writes `sidecar` beside `table`, atomically, as one line of JSON.
+pub fn write_sidecar(table: &Path, sidecar: &Sidecar) -> Result<()> {
     let path = sidecar_path(table);
+    let text = serde_json::to_string(sidecar).map_err(|e| DataError::Table(e.to_string()))?;
     crate::write_atomically(&path, |w| {
-        std::io::Write::write_all(w, format!("{}\n", config.to_json()).as_bytes())
+        std::io::Write::write_all(w, format!("{text}\n").as_bytes())
     })
     .map_err(|source| DataError::Write { path, source })
 }
 
-/// The configuration beside `table`, `None` when there is no sidecar file; a sidecar that
-/// cannot be read or parsed is an error naming it.
-pub fn read_sidecar(table: &Path) -> Result<Option<FeatureConfig>> {
+/// The sidecar beside `table`, `None` when there is none; a sidecar that cannot be read or
+/// parsed is an error naming it. A sidecar holding only a configuration (as the first
+/// versions of this format did) reads with unknown rates.
+pub fn read_sidecar(table: &Path) -> Result<Option<Sidecar>> {
     let path = sidecar_path(table);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -43,9 +57,23 @@ pub fn read_sidecar(table: &Path) -> Result<Option<FeatureConfig>> {
             path.display()
         )));
     }
+    let named = |e: &dyn std::fmt::Display| DataError::Table(format!("{}: {e}", path.display()));
+    if text.trim_start().starts_with("{\"features\"") {
+        return serde_json::from_str::<Sidecar>(&text)
+            .map_err(|e| named(&e))
+            .and_then(|s| {
+                s.features.validate().map_err(|e| named(&e))?;
+                Ok(Some(s))
+            });
+    }
     FeatureConfig::from_json(&text)
-        .map(Some)
-        .map_err(|e| DataError::Table(format!("{}: {e}", path.display())))
+        .map(|features| {
+            Some(Sidecar {
+                features,
+                sample_rates: Vec::new(),
+            })
+        })
+        .map_err(|e| named(&e))
 }
 
 /// A features table read for a task that wants features made with `wanted`.
@@ -71,7 +99,7 @@ pub fn read_table(path: &Path, wanted: &FeatureConfig, must_match: bool) -> Resu
         Some(made) => FeatureConfig {
             groups: wanted.groups,
             pooling: wanted.pooling,
-            ..made.clone()
+            ..made.features.clone()
         },
         None => wanted.clone(),
     };
@@ -85,7 +113,10 @@ pub fn read_table(path: &Path, wanted: &FeatureConfig, must_match: bool) -> Resu
         )));
     }
     let name = path.display().to_string();
-    let data = Dataset::from_csv(path)?.select_columns(&config.feature_names(), &name)?;
+    let mut data = Dataset::from_csv(path)?.select_columns(&config.feature_names(), &name)?;
+    data.sample_rates = made
+        .as_ref()
+        .map_or_else(Vec::new, |m| m.sample_rates.clone());
     Ok(FeatureTable {
         data,
         config,
@@ -115,8 +146,16 @@ mod tests {
         // No sidecar: taken as asked, and said so.
         let t = read_table(&table, &made, true).unwrap();
         assert!(t.unchecked);
-        write_sidecar(&table, &made).unwrap();
-        assert_eq!(read_sidecar(&table).unwrap(), Some(made.clone()));
+        let sidecar = Sidecar {
+            features: made.clone(),
+            sample_rates: vec![16_000, 44_100],
+        };
+        write_sidecar(&table, &sidecar).unwrap();
+        assert_eq!(read_sidecar(&table).unwrap(), Some(sidecar));
+        assert_eq!(
+            read_table(&table, &made, true).unwrap().data.sample_rates,
+            [16_000, 44_100]
+        );
         let mfcc = FeatureConfig {
             groups: FeatureGroups::MFCC_ONLY,
             ..made.clone()
@@ -133,6 +172,10 @@ mod tests {
         assert!(err.contains("another configuration"), "{err}");
         // Training takes the table as it was made.
         assert_eq!(read_table(&table, &power, false).unwrap().config, made);
+        // A sidecar of the configuration alone reads, its rates unknown.
+        std::fs::write(sidecar_path(&table), made.to_json()).unwrap();
+        let t = read_table(&table, &made, true).unwrap();
+        assert!(!t.unchecked && t.data.sample_rates.is_empty());
         std::fs::write(sidecar_path(&table), "{not json").unwrap();
         let err = read_table(&table, &made, false).unwrap_err().to_string();
         assert!(err.contains("t.csv.features"), "{err}");

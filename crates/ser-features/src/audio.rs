@@ -1,19 +1,10 @@
 //! Decoding audio files into mono f32 signals with symphonia.
 
-use std::io::Cursor;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use symphonia::core::codecs::audio::AudioDecoderOptions;
-use symphonia::core::codecs::audio::well_known::{CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3};
-use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, TrackType};
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
-use symphonia::core::meta::MetadataOptions;
-
+use crate::MAX_ABS_SAMPLE;
 use crate::error::{FeatureError, Result};
-use crate::{MAX_ABS_SAMPLE, MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+use crate::reader::AudioReader;
 
 /// A decoded signal: mono samples in `[-1, 1]` and their sample rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,395 +52,21 @@ pub fn decode_file(path: impl AsRef<Path>) -> Result<Audio> {
 /// assert!(err.to_string().contains("not a supported audio file"));
 /// ```
 pub fn decode_bytes(bytes: Vec<u8>) -> Result<Audio> {
-    if bytes.is_empty() {
-        return Err(FeatureError::EmptyFile);
-    }
-    // Symphonia is meant never to panic on bad input, but its docs allow that some streams
-    // still do; a panic on a user's file must become an error, not abort the whole run.
-    match catch_unwind(AssertUnwindSafe(|| decode_inner(bytes))) {
-        Ok(result) => result,
-        Err(panic) => {
-            let reason = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "decoder panicked".to_string());
-            Err(FeatureError::Corrupt {
-                reason: format!("decoder failed: {reason}"),
-            })
-        }
-    }
-}
-
-fn is_eof(err: &SymphoniaError) -> bool {
-    matches!(err, SymphoniaError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof)
-}
-
-fn check_rate(rate: u64) -> Result<()> {
-    if !(u64::from(MIN_SAMPLE_RATE)..=u64::from(MAX_SAMPLE_RATE)).contains(&rate) {
-        return Err(FeatureError::SampleRate { sample_rate: rate });
-    }
-    Ok(())
-}
-
-/// Whether an MPEG audio file carries a Xing, Info or VBRI tag (an exact frame count) in its
-/// first frame. `bytes` start after any valid leading ID3v2 tag ([`leading_id3v2_len`]).
-fn has_mpeg_count_tag(bytes: &[u8]) -> bool {
-    // The tag sits at most 36 bytes into the first frame; allow for a little padding before it.
-    let window = &bytes[..bytes.len().min(512)];
-    window
-        .windows(4)
-        .any(|w| w == b"Xing" || w == b"Info" || w == b"VBRI")
-}
-
-/// How many bytes the ID3v2 tags at the start of `bytes` take (0 if there is none), or
-/// `TruncatedHeader` if the file ends inside one.
-///
-/// An MP3's ID3v2 tag is metadata we do not read, and embedded cover art can make it
-/// megabytes long. Symphonia is built without its ID3v2 reader, so its probe would scan through
-/// the tag for a format marker byte by byte, and give up after [`PROBE_DEPTH`] bytes (a file
-/// behind a tag that long was refused as not audio). So the tags are cut off before probing.
-/// A header that is not a valid ID3v2 one (version 2.2 to 2.4, 7-bit size bytes) is left to
-/// the probe, as junk.
-fn leading_id3v2_len(bytes: &[u8]) -> Result<usize> {
-    let mut end = 0usize;
-    while let Some(header) = bytes.get(end..end + 10) {
-        let valid = &header[..3] == b"ID3"
-            && (2..=4).contains(&header[3])
-            && header[4] != 0xFF
-            && header[6..10].iter().all(|b| b & 0x80 == 0);
-        if !valid {
-            break;
-        }
-        // Four 7-bit bytes of size, after the 10-byte header; ID3v2.4 may add a 10-byte footer.
-        let size = header[6..10]
-            .iter()
-            .fold(0usize, |n, &b| (n << 7) | usize::from(b));
-        let footer = if header[3] == 4 && header[5] & 0x10 != 0 {
-            10
-        } else {
-            0
-        };
-        end += 10 + size + footer;
-        if end > bytes.len() {
-            return Err(FeatureError::TruncatedHeader);
-        }
-    }
-    Ok(end)
-}
-
-/// Where a WAV (`RIFF....WAVE`) or AIFF (`FORM....AIFF`/`AIFC`) container starts in `bytes`, and
-/// whether it is little-endian (a WAV). Like symphonia's probe, which scans up to
-/// [`PROBE_DEPTH`] bytes for a format's marker, this finds one after leading junk or metadata
-/// too, so the checks made before symphonia parses see the header it will parse.
-fn container(bytes: &[u8]) -> Option<(usize, bool)> {
-    let searched = &bytes[..bytes.len().min(PROBE_DEPTH + 12)];
-    searched
-        .windows(12)
-        .enumerate()
-        .find_map(|(start, w)| match (&w[..4], &w[8..12]) {
-            (b"RIFF", b"WAVE") => Some((start, true)),
-            (b"FORM", b"AIFF" | b"AIFC") => Some((start, false)),
-            _ => None,
-        })
-}
-
-/// How far symphonia's probe looks for a format's marker (its default `max_probe_depth`).
-const PROBE_DEPTH: usize = 1 << 20;
-
-/// Where a chunk of the WAV or AIFF `container` (as [`container`] found it) starts and the
-/// length its header declares: `(payload offset, declared length)`. `wav_id` names it in a WAV,
-/// `aiff_id` in an AIFF. The payload may run past the end of `bytes` (a truncated file).
-fn find_chunk(
-    bytes: &[u8],
-    (start, little_endian): (usize, bool),
-    wav_id: &[u8; 4],
-    aiff_id: &[u8; 4],
-) -> Option<(usize, usize)> {
-    let id = if little_endian { wav_id } else { aiff_id };
-    let mut pos = start + 12;
-    while let Some(header) = bytes.get(pos..pos.checked_add(8)?) {
-        let len = read_uint(&header[4..], 4, little_endian)?;
-        if &header[..4] == id {
-            return Some((pos + 8, len));
-        }
-        pos = pos.checked_add(8)?.checked_add(len)?.checked_add(len & 1)?;
-    }
-    None
-}
-
-/// The unsigned integer in the first `n` bytes of `b`.
-fn read_uint(b: &[u8], n: usize, little_endian: bool) -> Option<usize> {
-    let b = b.get(..n)?;
-    Some(if little_endian {
-        b.iter().rev().fold(0, |v, &x| (v << 8) | usize::from(x))
-    } else {
-        b.iter().fold(0, |v, &x| (v << 8) | usize::from(x))
-    })
-}
-
-/// The channel count the `container`'s WAV `fmt ` or AIFF `COMM` chunk declares, if it holds one.
-fn declared_channels(bytes: &[u8], container: (usize, bool)) -> Option<usize> {
-    let little_endian = container.1;
-    let (payload, _) = find_chunk(bytes, container, b"fmt ", b"COMM")?;
-    // The channel count is the fmt chunk's second u16 and the COMM chunk's first.
-    let field = payload + if little_endian { 2 } else { 0 };
-    read_uint(bytes.get(field..)?, 2, little_endian)
-}
-
-/// For a WAV or AIFF whose sample data chunk (`data`, `SSND`) starts in the file but ends past
-/// it: the bytes it declares and the bytes present. Tells a cut in the samples from a cut in
-/// the header when the parser only says "end of file".
-fn cut_sample_data(bytes: &[u8], container: (usize, bool)) -> Option<(usize, usize)> {
-    let (payload, len) = find_chunk(bytes, container, b"data", b"SSND")?;
-    let present = bytes.len().checked_sub(payload)?;
-    (present < len).then_some((len, present))
-}
-
-/// A WAV written to a pipe cannot go back to fill in its sizes, so tools such as ffmpeg write
-/// `0xFFFFFFFF` for the RIFF and `data` chunk lengths: "until the end". Those are set to the
-/// lengths the bytes have, so the file decodes like any other.
-fn fill_streamed_wav_sizes(bytes: &mut [u8], container: (usize, bool)) {
-    const UNKNOWN: [u8; 4] = [0xFF; 4];
-    let (start, true) = container else {
-        return;
-    };
-    let Some((payload, 0xFFFF_FFFF)) = find_chunk(bytes, container, b"data", b"SSND") else {
-        return;
-    };
-    let (Ok(data), Ok(riff)) = (
-        u32::try_from(bytes.len() - payload),
-        u32::try_from(bytes.len() - start - 8),
-    ) else {
-        return;
-    };
-    bytes[payload - 4..payload].copy_from_slice(&data.to_le_bytes());
-    if bytes[start + 4..start + 8] == UNKNOWN {
-        bytes[start + 4..start + 8].copy_from_slice(&riff.to_le_bytes());
-    }
-}
-
-fn decode_inner(bytes: Vec<u8>) -> Result<Audio> {
-    let (bytes, pre) = pre_parse(bytes)?;
-    let mss = MediaSourceStream::new(
-        Box::new(Cursor::new(bytes)),
-        MediaSourceStreamOptions::default(),
+    let mut reader = AudioReader::from_bytes(bytes)?;
+    let mut samples = Vec::with_capacity(
+        reader
+            .promised_frames()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(0).min(1 << 28)),
     );
-    let mut format = symphonia::default::get_probe()
-        .probe(
-            &Hint::new(),
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(|e| match e {
-            e if is_eof(&e) => match pre.cut {
-                Some((declared, present)) => FeatureError::TruncatedData { declared, present },
-                None => FeatureError::TruncatedHeader,
-            },
-            SymphoniaError::Unsupported(what) => FeatureError::UnrecognisedFormat {
-                reason: what.to_string(),
-            },
-            SymphoniaError::IoError(e) => FeatureError::Io(e),
-            other => FeatureError::UnrecognisedFormat {
-                reason: other.to_string(),
-            },
-        })?;
-    let track = format
-        .default_track(TrackType::Audio)
-        .ok_or(FeatureError::NoAudioTrack)?;
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .ok_or(FeatureError::NoAudioTrack)?
-        .clone();
-    let (track_id, promised_frames) = (track.id, track.num_frames);
-    if let Some(rate) = params.sample_rate {
-        check_rate(rate.into())?;
+    while let Some(chunk) = reader.next_chunk()? {
+        samples.extend_from_slice(chunk);
     }
-    if let Some(channels) = &params.channels {
-        let n = channels.count();
-        if n == 0 || n > MAX_CHANNELS {
-            return Err(FeatureError::Channels { channels: n });
-        }
-    }
-    let mut decoder = symphonia::default::get_codecs()
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .map_err(|e| match e {
-            SymphoniaError::Unsupported(_) => FeatureError::UnsupportedCodec {
-                codec: params.codec.to_string(),
-            },
-            other => FeatureError::Corrupt {
-                reason: other.to_string(),
-            },
-        })?;
-    let decoded = decode_packets(&mut *format, &mut *decoder, track_id, params.sample_rate)?;
-    // A container's frame count is exact for PCM, FLAC and Vorbis, and for MPEG audio with a
-    // Xing/Info/VBRI tag; without one, symphonia estimates it from the bitrate, so it cannot
-    // prove truncation (a stream cut mid-packet is still caught as `ended_early`).
-    let mpeg = [CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3].contains(&params.codec);
-    decoded.into_audio(promised_frames, !mpeg || pre.mpeg_count_tag)
-}
-
-/// What the bytes say before symphonia parses them.
-struct PreParse {
-    /// The file is MPEG audio with a Xing/Info/VBRI frame count.
-    mpeg_count_tag: bool,
-    /// A WAV/AIFF sample chunk cut short: the bytes it declares and those present.
-    cut: Option<(usize, usize)>,
-}
-
-/// Cuts leading ID3v2 tags off, fills streamed WAV sizes, and refuses what symphonia's header
-/// arithmetic cannot take, before symphonia sees the bytes.
-fn pre_parse(mut bytes: Vec<u8>) -> Result<(Vec<u8>, PreParse)> {
-    let tags = leading_id3v2_len(&bytes)?;
-    if tags == bytes.len() {
-        // Nothing but metadata.
-        return Err(FeatureError::NoAudioTrack);
-    }
-    bytes.drain(..tags);
-    // Found once: for a file that is no WAV or AIFF the search reads up to PROBE_DEPTH bytes.
-    let riff = container(&bytes);
-    if let Some(riff) = riff {
-        fill_streamed_wav_sizes(&mut bytes, riff);
-        // Checked before symphonia parses the header: a channel count near u16::MAX overflows
-        // its frame-size arithmetic (a panic with overflow checks, a wrong size without).
-        if let Some(n) = declared_channels(&bytes, riff).filter(|&n| n == 0 || n > MAX_CHANNELS) {
-            return Err(FeatureError::Channels { channels: n });
-        }
-    }
-    let pre = PreParse {
-        mpeg_count_tag: has_mpeg_count_tag(&bytes),
-        cut: riff.and_then(|riff| cut_sample_data(&bytes, riff)),
-    };
-    Ok((bytes, pre))
-}
-
-/// The samples of one track, mixed to mono, as the packets gave them.
-struct Decoded {
-    mono: Vec<f32>,
-    rate: Option<u32>,
-    channels: usize,
-    /// The stream ended inside a packet.
-    ended_early: bool,
-}
-
-/// Decodes every packet of `track_id`, mixing to mono; the rate and channel count must not
-/// change mid-stream. `rate` is the container's, when it says.
-fn decode_packets(
-    format: &mut dyn symphonia::core::formats::FormatReader,
-    decoder: &mut dyn symphonia::core::codecs::audio::AudioDecoder,
-    track_id: u32,
-    mut rate: Option<u32>,
-) -> Result<Decoded> {
-    let mut mono: Vec<f32> = Vec::new();
-    let mut interleaved: Vec<f32> = Vec::new();
-    let mut channels = 0usize;
-    let mut ended_early = false;
-    loop {
-        let packet = match format.next_packet() {
-            Ok(Some(packet)) => packet,
-            Ok(None) => break,
-            Err(e) if is_eof(&e) => {
-                ended_early = true;
-                break;
-            }
-            // A new logical stream (chained Ogg) ends the first one: we read one stream per file.
-            Err(SymphoniaError::ResetRequired) => break,
-            Err(e) => {
-                return Err(FeatureError::Corrupt {
-                    reason: e.to_string(),
-                });
-            }
-        };
-        if packet.track_id != track_id {
-            continue;
-        }
-        let buffer = match decoder.decode(&packet) {
-            Ok(buffer) => buffer,
-            Err(e) if is_eof(&e) => {
-                ended_early = true;
-                break;
-            }
-            Err(e) => {
-                return Err(FeatureError::Corrupt {
-                    reason: format!("packet at frame {}: {e}", mono.len()),
-                });
-            }
-        };
-        let spec = buffer.spec();
-        let n_ch = spec.channels().count();
-        check_stream_spec(n_ch, spec.rate(), channels, rate)?;
-        rate = Some(spec.rate());
-        channels = n_ch;
-        interleaved.resize(buffer.samples_interleaved(), 0.0);
-        buffer.copy_to_slice_interleaved::<f32, _>(&mut interleaved[..]);
-        mix_to_mono(&interleaved, n_ch, &mut mono);
-    }
-    Ok(Decoded {
-        mono,
-        rate,
-        channels,
-        ended_early,
+    Ok(Audio {
+        samples,
+        // A reader that gave its last chunk knows its rate: the end checks refuse one without.
+        sample_rate: reader.sample_rate().unwrap_or(0),
+        channels: reader.channels(),
     })
-}
-
-/// Refuses a packet of `n_ch` channels at `packet_rate` Hz in a stream so far of `channels`
-/// (0: none yet) at `rate`.
-fn check_stream_spec(
-    n_ch: usize,
-    packet_rate: u32,
-    channels: usize,
-    rate: Option<u32>,
-) -> Result<()> {
-    if n_ch == 0 || n_ch > MAX_CHANNELS {
-        return Err(FeatureError::Channels { channels: n_ch });
-    }
-    check_rate(packet_rate.into())?;
-    if let Some(r) = rate.filter(|&r| r != packet_rate) {
-        return Err(FeatureError::Corrupt {
-            reason: format!("sample rate changes mid-stream ({r} Hz to {packet_rate} Hz)"),
-        });
-    }
-    if channels != 0 && channels != n_ch {
-        return Err(FeatureError::Corrupt {
-            reason: format!("channel count changes mid-stream ({channels} to {n_ch})"),
-        });
-    }
-    Ok(())
-}
-
-impl Decoded {
-    /// The audio, unless it holds fewer frames than the container `promised` (when its count
-    /// is `exact`), ended inside a packet, is empty, or holds a bad sample.
-    fn into_audio(self, promised: Option<u64>, exact: bool) -> Result<Audio> {
-        let got = self.mono.len() as u64;
-        if let Some(expected) = promised.filter(|&e| exact && got < e) {
-            return Err(FeatureError::Truncated {
-                expected: Some(expected),
-                got,
-            });
-        }
-        if self.ended_early {
-            return Err(FeatureError::Truncated {
-                expected: promised,
-                got,
-            });
-        }
-        if self.mono.is_empty() {
-            return Err(FeatureError::EmptySignal);
-        }
-        let sample_rate = self
-            .rate
-            .ok_or(FeatureError::SampleRate { sample_rate: 0 })?;
-        check_samples(&self.mono)?;
-        Ok(Audio {
-            samples: self.mono,
-            sample_rate,
-            channels: self.channels,
-        })
-    }
 }
 
 /// Encodes a mono signal as a 16-bit PCM WAV file (samples clamped to [-1, 1], scaled by 32767
@@ -486,7 +103,7 @@ pub fn encode_wav_pcm16(samples: &[f32], sample_rate: u32) -> Vec<u8> {
 }
 
 /// Appends the mean over channels of each interleaved frame (librosa's `to_mono`).
-fn mix_to_mono(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
+pub(crate) fn mix_to_mono(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
     if channels == 1 {
         mono.extend_from_slice(interleaved);
         return;
@@ -537,6 +154,9 @@ pub(crate) fn check_samples(samples: &[f32]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::container::{
+        PROBE_DEPTH, container, declared_channels, has_mpeg_count_tag, leading_id3v2_len,
+    };
     use crate::test_util::wav_bytes;
 
     /// A mono 32-bit float WAV of `samples`.

@@ -166,6 +166,22 @@ impl FeatureError {
         }
     }
 
+    /// The error with its sample index moved on by `offset` (for a check made on a piece of a
+    /// longer signal).
+    pub(crate) fn offset_by(self, offset: usize) -> Self {
+        match self {
+            FeatureError::NonFiniteSample { index, value } => FeatureError::NonFiniteSample {
+                index: index + offset,
+                value,
+            },
+            FeatureError::SampleOutOfRange { index, value } => FeatureError::SampleOutOfRange {
+                index: index + offset,
+                value,
+            },
+            other => other,
+        }
+    }
+
     /// The file this error is about, if any.
     pub fn path(&self) -> Option<&Path> {
         match self {

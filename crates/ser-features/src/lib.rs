@@ -33,10 +33,12 @@
 mod audio;
 mod chroma;
 mod config;
+mod container;
 mod dct;
 mod error;
 mod extractor;
 mod mel;
+mod reader;
 mod resample;
 mod simd;
 mod stft;
@@ -53,6 +55,7 @@ pub use dct::{DctII, power_to_db};
 pub use error::{FeatureError, Result};
 pub use extractor::{FeatureExtractor, FeatureFrames, FileFeatures};
 pub use mel::{MelFilterbank, fft_frequencies, hz_to_mel, mel_frequencies, mel_to_hz};
+pub use reader::AudioReader;
 pub use resample::resample;
 pub use stft::{Stft, hann_window};
 

@@ -19,6 +19,11 @@ pub struct TrainingInfo {
     pub best_epoch: usize,
     /// Training rows.
     pub train_rows: usize,
+    /// The distinct rates the training features were computed at, ascending; empty when
+    /// unknown. Features mean different things at different rates, so a recognizer resamples
+    /// audio at another rate to one of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample_rates: Vec<u32>,
 }
 
 /// The network of a model: f32 layers (trainable, the search's starting point) or layers run

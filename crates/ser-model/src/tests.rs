@@ -33,6 +33,7 @@ fn model() -> Model {
             epochs: 20,
             best_epoch: 12,
             train_rows: 12,
+            sample_rates: Vec::new(),
         }),
     )
     .unwrap()

@@ -89,6 +89,7 @@ pub fn train_model(
         epochs: history.epochs.len(),
         best_epoch: history.best_epoch,
         train_rows: train.len(),
+        sample_rates: data.sample_rates.clone(),
     };
     let model = Model::new(
         Network::F32(mlp),

@@ -54,6 +54,7 @@ fn make() -> (Model, Model) {
         epochs: history.epochs.len(),
         best_epoch: history.best_epoch,
         train_rows: x.nrows(),
+        sample_rates: Vec::new(),
     };
     let classes = vec!["anger".into(), "neutral".into(), "sadness".into()];
     let f32_model = Model::new(
