@@ -3,9 +3,11 @@
 mod data;
 mod eval;
 mod features;
+mod listen;
 mod output;
 mod predict;
 mod quantize;
+mod recognize_args;
 mod report;
 mod run;
 mod train;
@@ -34,6 +36,7 @@ fn cli() -> Command {
         .subcommand(train_command())
         .subcommand(eval_command())
         .subcommand(predict_command())
+        .subcommand(listen_command())
         .subcommand(quantize_command())
         .subcommand(run_command())
         .subcommand(demo_command())
@@ -135,15 +138,17 @@ fn eval_command() -> Command {
 }
 
 fn predict_command() -> Command {
-    Command::new("predict")
-        .about("Predict the emotion of audio files (with an f32 or a packed model)")
-        .arg(
-            Arg::new("model")
-                .long("model")
-                .short('m')
-                .value_name("MODEL")
-                .value_parser(value_parser!(std::path::PathBuf))
-                .required(true),
+    let cmd = Command::new("predict")
+        .about("Predict the emotion of audio files, or of every window of long recordings")
+        .long_about(
+            "Predict the emotion of audio files (with an f32 or a packed model): one line per \
+             file, `FILE<TAB>EMOTION<TAB>class probabilities`, or one JSON object per line \
+             with --json.\n\n\
+             With --timeline, every analysis window of each file (a recording of any length, \
+             decoded a piece at a time): CSV with the header \
+             `file,start,end,level_db,emotion,probability,<classes>`, or JSON lines; windows \
+             the voice-activity gate finds silent say `silence`. --plot draws the class \
+             probabilities over time.",
         )
         .arg(
             Arg::new("files")
@@ -153,11 +158,72 @@ fn predict_command() -> Command {
                 .value_parser(value_parser!(std::path::PathBuf)),
         )
         .arg(
-            Arg::new("json")
-                .long("json")
+            Arg::new("timeline")
+                .long("timeline")
                 .action(ArgAction::SetTrue)
-                .help("Print one JSON array on stdout"),
+                .help("One row per analysis window instead of one per file"),
         )
+        .arg(
+            Arg::new("plot")
+                .long("plot")
+                .value_name("SVG")
+                .requires("timeline")
+                .value_parser(value_parser!(std::path::PathBuf))
+                .help("With --timeline and one file: draw its class probabilities over time"),
+        )
+        .arg(
+            Arg::new("force")
+                .long("force")
+                .action(ArgAction::SetTrue)
+                .help("Overwrite an existing plot"),
+        );
+    recognize_args::window_args(recognize_args::model_args(cmd))
+}
+
+fn listen_command() -> Command {
+    let cmd = Command::new("listen")
+        .about("Recognize emotions in a live stream: raw PCM or WAV on standard input")
+        .long_about(
+            "Recognize emotions in a live stream, one line per analysis window as soon as it \
+             is complete: `START<TAB>END<TAB>EMOTION<TAB>PROBABILITY` (or `silence` and the \
+             level), or JSON lines with --json.\n\n\
+             The input is a WAV stream (its header gives rate and channels) or raw PCM \
+             (--format, --rate, --channels); by default a stream starting with RIFF is read \
+             as WAV and anything else as 16-bit PCM. For example:\n\n  \
+             arecord -f S16_LE -r 16000 -c 1 | ser listen --model m.sermodel --rate 16000 -",
+        )
+        .arg(
+            Arg::new("input")
+                .value_name("INPUT")
+                .default_value("-")
+                .value_parser(value_parser!(std::path::PathBuf))
+                .help("`-` (standard input, the default) or a file or FIFO"),
+        )
+        .arg(
+            Arg::new("format")
+                .long("format")
+                .value_name("FORMAT")
+                .default_value("auto")
+                .value_parser([
+                    "auto", "wav", "u8", "s16le", "s24le", "s32le", "f32le", "f64le",
+                ])
+                .help("Sample encoding of the input"),
+        )
+        .arg(
+            Arg::new("rate")
+                .long("rate")
+                .value_name("HZ")
+                .value_parser(value_parser!(u32))
+                .help("Sample rate of raw PCM"),
+        )
+        .arg(
+            Arg::new("channels")
+                .long("channels")
+                .value_name("N")
+                .value_parser(value_parser!(usize))
+                .help("Interleaved channels of raw PCM (mixed to mono) [default: 1]"),
+        );
+    recognize_args::window_args(recognize_args::model_args(cmd))
 }
 
 fn quantize_command() -> Command {
@@ -317,6 +383,7 @@ fn main() -> ExitCode {
         Some(("train", m)) => train::train(m),
         Some(("eval", m)) => eval::eval(m),
         Some(("predict", m)) => predict::predict(m),
+        Some(("listen", m)) => listen::listen(m),
         Some(("quantize", m)) => quantize::run(m),
         Some(("run", m)) => run::run(m, false),
         Some(("demo", m)) => run::run(m, true),

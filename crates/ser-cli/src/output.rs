@@ -27,6 +27,11 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments) -> Result<(), CliError> {
     }
 }
 
+/// Whether stdout's reader has gone: a command that only prints can stop.
+pub(crate) fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
 /// `print!` through [`write_stdout`]: a closed pipe ends the output quietly, not with a panic.
 macro_rules! out {
     ($($arg:tt)*) => {

@@ -150,7 +150,7 @@ fn quantize_writes_packed_models_that_eval_and_predict_read() {
         wav.to_str().unwrap(),
         "--json",
     ]));
-    let p = predicted[0]["probabilities"].as_object().unwrap();
+    let p = predicted["probabilities"].as_object().unwrap();
     assert_eq!(p.len(), 7);
     assert!((p.values().map(|v| v.as_f64().unwrap()).sum::<f64>() - 1.0).abs() < 1e-4);
 

@@ -26,9 +26,12 @@
 //! | cargo feature | default | what it adds |
 //! |---|---|---|
 //! | `parallel` | on | [`Recognizer::recognize_files`] runs over all cores (rayon) |
+//! | `plot` | on | `timeline_svg`: a timeline's class probabilities over time as an SVG (plotters) |
 
 mod error;
 mod gate;
+#[cfg(feature = "plot")]
+mod plot;
 mod prediction;
 mod recognizer;
 mod stream;
@@ -36,6 +39,8 @@ mod timeline;
 
 pub use error::{RecognizeError, Result};
 pub use gate::Gate;
+#[cfg(feature = "plot")]
+pub use plot::timeline_svg;
 pub use prediction::Prediction;
 pub use recognizer::Recognizer;
 pub use stream::{MAX_WINDOW_SECONDS, StreamConfig, StreamEnd, StreamRecognizer, WindowPrediction};

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use ser_features::AudioReader;
 
-use crate::error::{RecognizeError, Result};
+use crate::error::RecognizeError;
 use crate::recognizer::Recognizer;
 use crate::stream::{StreamConfig, StreamEnd, WindowPrediction};
 
@@ -13,7 +13,8 @@ impl Recognizer {
     /// The emotion of every analysis window of an audio file of any length, each given to
     /// `on_window` as soon as it is complete. The file is decoded a packet at a time, so an hour
     /// of audio takes the memory of one window. A file cut short gives its windows, then the
-    /// error saying so; an error of `on_window` stops the reading and is returned.
+    /// error saying so; an error of `on_window` (of any type that takes a [`RecognizeError`])
+    /// stops the reading and is returned.
     ///
     /// ```
     /// # use ser_recognize::{Recognizer, StreamConfig};
@@ -28,19 +29,27 @@ impl Recognizer {
     /// let mut rows = Vec::new();
     /// let end = recognizer.timeline_file(&wav, StreamConfig::default(), &mut |w| {
     ///     rows.push(w);
-    ///     Ok(())
+    ///     Ok::<(), ser_recognize::RecognizeError>(())
     /// })?;
     /// // Ten seconds: windows starting at 0, 1, ..., 7 s.
     /// assert_eq!((rows.len(), end.windows, end.duration), (8, 8, 10.0));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn timeline_file(
+    pub fn timeline_file<E: From<RecognizeError>>(
         &self,
         path: impl AsRef<Path>,
         config: StreamConfig,
-        on_window: &mut dyn FnMut(WindowPrediction) -> Result<()>,
-    ) -> Result<StreamEnd> {
-        let path = path.as_ref();
+        on_window: &mut dyn FnMut(WindowPrediction) -> std::result::Result<(), E>,
+    ) -> std::result::Result<StreamEnd, E> {
+        self.timeline_inner(path.as_ref(), config, on_window)
+    }
+
+    fn timeline_inner<E: From<RecognizeError>>(
+        &self,
+        path: &Path,
+        config: StreamConfig,
+        on_window: &mut dyn FnMut(WindowPrediction) -> std::result::Result<(), E>,
+    ) -> std::result::Result<StreamEnd, E> {
         let named = |e: RecognizeError| match e {
             RecognizeError::Features(f) => RecognizeError::Features(f.in_file(path)),
             RecognizeError::SampleRate(m) => {
@@ -49,28 +58,28 @@ impl Recognizer {
             RecognizeError::Empty(m) => RecognizeError::Empty(format!("{}: {m}", path.display())),
             other => other,
         };
-        let mut reader = AudioReader::open(path)?;
+        let fail = |e: RecognizeError| E::from(named(e));
+        let features = |e: ser_features::FeatureError| E::from(RecognizeError::from(e));
+        let mut reader = AudioReader::open(path).map_err(features)?;
         // The rate is known for certain once a packet is decoded; the first one is copied out
         // (a packet, a few thousand samples) so that the reader can be asked.
-        let Some(first) = reader.next_chunk()?.map(<[f32]>::to_vec) else {
+        let Some(first) = reader.next_chunk().map_err(features)?.map(<[f32]>::to_vec) else {
             // A reader ends without a chunk only by an error (an empty signal), given above.
-            return Err(RecognizeError::Empty(format!(
-                "{}: no audio",
-                path.display()
-            )));
+            return Err(fail(RecognizeError::Empty("no audio".into())));
         };
         let rate = reader
             .sample_rate()
-            .ok_or(ser_features::FeatureError::SampleRate { sample_rate: 0 })?;
-        let mut stream = self.stream(rate, config).map_err(named)?;
-        for w in stream.push(&first)? {
+            .ok_or(ser_features::FeatureError::SampleRate { sample_rate: 0 })
+            .map_err(features)?;
+        let mut stream = self.stream(rate, config).map_err(fail)?;
+        for w in stream.push(&first).map_err(fail)? {
             on_window(w)?;
         }
-        while let Some(chunk) = reader.next_chunk()? {
-            for w in stream.push(chunk)? {
+        while let Some(chunk) = reader.next_chunk().map_err(features)? {
+            for w in stream.push(chunk).map_err(fail)? {
                 on_window(w)?;
             }
         }
-        stream.finish().map_err(named)
+        stream.finish().map_err(fail)
     }
 }

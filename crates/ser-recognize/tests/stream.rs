@@ -242,7 +242,7 @@ fn a_long_file_gives_the_windows_its_samples_give() {
     let end = r
         .timeline_file(&path, StreamConfig::default(), &mut |w| {
             from_file.push(w);
-            Ok(())
+            Ok::<(), RecognizeError>(())
         })
         .unwrap();
     let mut stream = r.stream(16_000, StreamConfig::default()).unwrap();
@@ -254,7 +254,9 @@ fn a_long_file_gives_the_windows_its_samples_give() {
     // Shorter than a window: said so, naming the file.
     std::fs::write(&path, encode_wav_pcm16(&signal[..8000], 16_000)).unwrap();
     let err = r
-        .timeline_file(&path, StreamConfig::default(), &mut |_| Ok(()))
+        .timeline_file(&path, StreamConfig::default(), &mut |_| {
+            Ok::<(), RecognizeError>(())
+        })
         .unwrap_err()
         .to_string();
     assert!(err.contains("call.wav") && err.contains("0.50 s"), "{err}");

@@ -33,6 +33,14 @@ pub fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
 }
 
+/// Each line of `bytes` parsed as JSON (lines that are not JSON are left out).
+pub fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
+    text(bytes)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 /// The demo corpus's features as CSV in `dir` (made by `ser features --demo`).
 pub fn demo_csv(dir: &std::path::Path) -> std::path::PathBuf {
     let csv = dir.join("demo.csv");
