@@ -75,28 +75,53 @@ impl Gate {
 
     /// The level of `samples` in dBFS: the RMS over all of them (-inf for digital silence).
     pub fn level_db(samples: &[f32]) -> f32 {
-        if samples.is_empty() {
-            return f32::NEG_INFINITY;
-        }
-        let power = samples
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum::<f64>()
-            / samples.len() as f64;
-        (10.0 * power.log10()) as f32
+        power_db(energy(samples), samples.len())
     }
 
     /// Whether a window of `samples` at `sample_rate` holds speech.
     pub fn is_speech(&self, samples: &[f32], sample_rate: u32) -> bool {
+        self.measure(samples, sample_rate).0
+    }
+
+    /// Whether a window holds speech, and its level in dBFS, in one pass over its samples.
+    pub(crate) fn measure(&self, samples: &[f32], sample_rate: u32) -> (bool, f32) {
         let frame = ((self.frame * f64::from(sample_rate)).round() as usize).max(1);
-        let mut active = 0usize;
-        let mut frames = 0usize;
+        let (mut active, mut frames, mut total) = (0usize, 0usize, 0.0f64);
         for f in samples.chunks(frame) {
+            let e = energy(f);
+            total += e;
             frames += 1;
-            if Self::level_db(f) > self.threshold_db {
+            if power_db(e, f.len()) > self.threshold_db {
                 active += 1;
             }
         }
-        frames > 0 && active as f64 >= f64::from(self.min_active) * frames as f64
+        let speech = frames > 0 && active as f64 >= f64::from(self.min_active) * frames as f64;
+        (speech, power_db(total, samples.len()))
     }
+}
+
+/// The sum of squares of `samples`, in eight f32 lanes (which vectorise) summed in f64: a
+/// frame's worth of f32 squares loses nothing a level in tenths of a dB can show.
+fn energy(samples: &[f32]) -> f64 {
+    let mut lanes = [0.0f32; 8];
+    let chunks = samples.chunks_exact(8);
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum();
+    for chunk in chunks {
+        for (l, &v) in lanes.iter_mut().zip(chunk) {
+            *l += v * v;
+        }
+    }
+    lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + tail
+}
+
+/// The level in dBFS of `energy` over `n` samples.
+fn power_db(energy: f64, n: usize) -> f32 {
+    if n == 0 {
+        return f32::NEG_INFINITY;
+    }
+    (10.0 * (energy / n as f64).log10()) as f32
 }

@@ -243,11 +243,10 @@ impl StreamRecognizer<'_> {
     fn analyse(&mut self) -> Result<WindowPrediction> {
         let rate = self.sample_rate;
         let seconds = |s: u64| s as f64 / f64::from(rate);
-        let level_db = Gate::level_db(&self.buffer);
-        let speech = self
-            .config
-            .gate
-            .is_none_or(|g| g.is_speech(&self.buffer, rate));
+        let (speech, level_db) = match &self.config.gate {
+            Some(g) => g.measure(&self.buffer, rate),
+            None => (true, Gate::level_db(&self.buffer)),
+        };
         let (prediction, features) = if speech {
             let features = self.recognizer.features(&self.buffer, rate)?;
             (Some(self.recognizer.predict_features(&features)?), features)
