@@ -13,6 +13,7 @@ use crate::dct::{DctII, power_to_db};
 use crate::error::{FeatureError, Result};
 use crate::mel::MelFilterbank;
 use crate::resample::resample;
+use crate::scratch;
 use crate::stft::Stft;
 use crate::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 
@@ -63,10 +64,23 @@ pub struct FileFeatures {
 struct Analysis {
     n_frames: usize,
     sample_rate: u32,
+    /// Per-frame MFCC, or empty when only their mean is wanted: the DCT is linear, so the mean
+    /// of the frames' MFCC is the DCT of the mean of their dB mel spectra (`mel_db`), one
+    /// transform instead of one per frame.
     mfcc: Vec<f32>,
+    mel_db: Vec<f32>,
     chroma: Vec<f32>,
     mel: Vec<f32>,
     tuning: Option<f64>,
+}
+
+impl Analysis {
+    /// Gives the buffers back for the next signal on this thread.
+    fn recycle(self) {
+        for v in [self.mfcc, self.mel_db, self.chroma, self.mel] {
+            scratch::give(v);
+        }
+    }
 }
 
 /// Extracts MFCC, chroma and mel features as librosa 0.11 does, planned once for many signals.
@@ -180,7 +194,7 @@ impl FeatureExtractor {
         Arc::clone(banks.entry(key).or_insert(fb))
     }
 
-    fn analyse(&self, signal: &[f32], sample_rate: u32) -> Result<Analysis> {
+    fn analyse(&self, signal: &[f32], sample_rate: u32, frame_mfcc: bool) -> Result<Analysis> {
         if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
             return Err(FeatureError::SampleRate {
                 sample_rate: sample_rate.into(),
@@ -203,11 +217,11 @@ impl FeatureExtractor {
         let plan = self.plan(sr);
         let n_bins = self.stft.n_bins();
         let n_frames = self.stft.n_frames(signal.len());
-        let mut spectrum = vec![0.0f32; n_frames * n_bins];
+        let mut spectrum = scratch::take(n_frames * n_bins);
         self.stft.magnitude(signal, &mut spectrum)?;
 
         let mel = plan.mel.as_ref().map_or_else(Vec::new, |fb| {
-            let mut mel = vec![0.0f32; n_frames * c.n_mels];
+            let mut mel = scratch::take(n_frames * c.n_mels);
             for (frame, out) in spectrum
                 .chunks_exact(n_bins)
                 .zip(mel.chunks_exact_mut(c.n_mels))
@@ -221,11 +235,13 @@ impl FeatureExtractor {
         } else {
             (Vec::new(), None)
         };
-        let (mfcc, mel) = self.mfcc_and_mel(mel, n_frames);
+        scratch::give(spectrum);
+        let (mfcc, mel, mel_db) = self.mfcc_and_mel(mel, n_frames, frame_mfcc);
         Ok(Analysis {
             n_frames,
             sample_rate: sr,
             mfcc,
+            mel_db,
             chroma,
             mel,
             tuning,
@@ -258,7 +274,7 @@ impl FeatureExtractor {
             }
         };
         let fb = self.chroma_bank(sample_rate, t);
-        let mut chroma = vec![0.0f32; spectrum.len() / n_bins * c.n_chroma];
+        let mut chroma = scratch::take(spectrum.len() / n_bins * c.n_chroma);
         for (frame, out) in spectrum
             .chunks_exact(n_bins)
             .zip(chroma.chunks_exact_mut(c.n_chroma))
@@ -268,25 +284,33 @@ impl FeatureExtractor {
         (chroma, Some(t))
     }
 
-    /// The MFCC frames and the mel group's frames of the mel power `mel`. MFCC and dB mel both
-    /// need `power_to_db` of the mel power; the power itself is kept only when the mel group
-    /// holds power.
-    fn mfcc_and_mel(&self, mut mel: Vec<f32>, n_frames: usize) -> (Vec<f32>, Vec<f32>) {
+    /// The MFCC frames (with `frame_mfcc`; otherwise none, and the dB mel frames they would be
+    /// made from) and the mel group's frames of the mel power `mel`. MFCC and dB mel both need
+    /// `power_to_db` of the mel power; the power itself is kept only when the mel group holds
+    /// power.
+    fn mfcc_and_mel(
+        &self,
+        mut mel: Vec<f32>,
+        n_frames: usize,
+        frame_mfcc: bool,
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         let c = &self.config;
         let keep_power = c.groups.mel && c.mel_output == MelOutput::Power;
-        let need_db = c.groups.mfcc || (c.groups.mel && c.mel_output == MelOutput::Decibels);
+        let db_group = c.groups.mel && c.mel_output == MelOutput::Decibels;
         let mut mel_db = Vec::new();
-        if need_db {
+        if c.groups.mfcc || db_group {
             mel_db = if keep_power {
-                mel.clone()
+                let mut copy = scratch::take(mel.len());
+                copy.copy_from_slice(&mel);
+                copy
             } else {
                 std::mem::take(&mut mel)
             };
             power_to_db(&mut mel_db, c.top_db);
         }
         let mut mfcc = Vec::new();
-        if let Some(dct) = &self.dct {
-            mfcc = vec![0.0f32; n_frames * c.n_mfcc];
+        if let (Some(dct), true) = (&self.dct, frame_mfcc) {
+            mfcc = scratch::take(n_frames * c.n_mfcc);
             for (frame, out) in mel_db
                 .chunks_exact(c.n_mels)
                 .zip(mfcc.chunks_exact_mut(c.n_mfcc))
@@ -294,12 +318,13 @@ impl FeatureExtractor {
                 dct.apply(frame, out);
             }
         }
-        let mel = match (c.groups.mel, c.mel_output) {
-            (false, _) => Vec::new(),
-            (true, MelOutput::Power) => mel,
-            (true, MelOutput::Decibels) => mel_db,
+        let (mel, mel_db) = match (c.groups.mel, c.mel_output) {
+            (false, _) => (Vec::new(), mel_db),
+            (true, MelOutput::Power) => (mel, mel_db),
+            // The dB frames are the mel group's; the pooled MFCC read them there.
+            (true, MelOutput::Decibels) => (mel_db, Vec::new()),
         };
-        (mfcc, mel)
+        (mfcc, mel, mel_db)
     }
 
     /// Per-frame features of a mono signal, shaped `coefficients x frames` like librosa's.
@@ -314,7 +339,7 @@ impl FeatureExtractor {
     /// # Ok::<(), ser_features::FeatureError>(())
     /// ```
     pub fn frames(&self, signal: &[f32], sample_rate: u32) -> Result<FeatureFrames> {
-        let a = self.analyse(signal, sample_rate)?;
+        let a = self.analyse(signal, sample_rate, true)?;
         let c = &self.config;
         let shape = |data: Vec<f32>, rows: usize| -> Option<Array2<f32>> {
             if data.is_empty() && a.n_frames > 0 {
@@ -373,10 +398,24 @@ impl FeatureExtractor {
                 got: out.len(),
             });
         }
-        let a = self.analyse(signal, sample_rate)?;
         let c = &self.config;
+        // The standard deviation of the MFCC needs every frame's; their mean does not.
+        let a = self.analyse(signal, sample_rate, c.pooling == Pooling::MeanStd)?;
+        let (means, stds) = out.split_at_mut(c.frame_dim());
+        let mut offset = 0;
+        if let (Some(dct), true) = (&self.dct, a.mfcc.is_empty()) {
+            let db = if a.mel_db.is_empty() {
+                &a.mel
+            } else {
+                &a.mel_db
+            };
+            let mut mean_db = vec![0.0f32; c.n_mels];
+            pool(db, c.n_mels, a.n_frames, &mut mean_db, None);
+            dct.apply(&mean_db, &mut means[..c.n_mfcc]);
+            offset = c.n_mfcc;
+        }
         let groups: Vec<(&[f32], usize)> = [
-            (c.groups.mfcc, &a.mfcc[..], c.n_mfcc),
+            (c.groups.mfcc && offset == 0, &a.mfcc[..], c.n_mfcc),
             (c.groups.chroma, &a.chroma[..], c.n_chroma),
             (c.groups.mel, &a.mel[..], c.n_mels),
         ]
@@ -384,8 +423,6 @@ impl FeatureExtractor {
         .filter(|(on, _, _)| *on)
         .map(|(_, data, width)| (data, width))
         .collect();
-        let (means, stds) = out.split_at_mut(c.frame_dim());
-        let mut offset = 0;
         for (data, width) in groups {
             let std = match c.pooling {
                 Pooling::Mean => None,
@@ -400,7 +437,9 @@ impl FeatureExtractor {
             );
             offset += width;
         }
-        Ok(a.tuning)
+        let tuning = a.tuning;
+        a.recycle();
+        Ok(tuning)
     }
 
     /// Decodes a file (see [`crate::decode_file`]) and returns its pooled features; errors name

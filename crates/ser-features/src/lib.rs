@@ -41,6 +41,7 @@ mod mel;
 mod pcm;
 mod reader;
 mod resample;
+mod scratch;
 mod simd;
 mod stft;
 #[cfg(test)]

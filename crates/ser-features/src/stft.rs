@@ -1,12 +1,22 @@
 //! The centred short-time Fourier transform with zero padding and a periodic Hann window.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
+use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use crate::error::{FeatureError, Result};
 use crate::simd::magnitudes;
+
+/// The per-thread buffers of [`Stft::magnitude`]: one frame, its spectrum, the FFT's scratch.
+type FftBuffers = (Vec<f32>, Vec<Complex<f32>>, Vec<Complex<f32>>);
+
+thread_local! {
+    /// Reused by every STFT on the thread, so a frame allocates nothing.
+    static FFT_BUFFERS: RefCell<FftBuffers> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
 
 /// A planned magnitude STFT: `librosa.stft(y, n_fft, hop_length, window="hann", center=True,
 /// pad_mode="constant")` followed by `np.abs`.
@@ -120,10 +130,26 @@ impl Stft {
                 got: out.len(),
             });
         }
+        FFT_BUFFERS.with(|b| {
+            let mut b = b.borrow_mut();
+            let (frame, spectrum, scratch) = &mut *b;
+            frame.resize(self.n_fft, 0.0);
+            spectrum.resize(self.fft.complex_len(), Complex::default());
+            scratch.resize(self.fft.get_scratch_len(), Complex::default());
+            self.frames_into(signal, out, frame, spectrum, scratch)
+        })
+    }
+
+    fn frames_into(
+        &self,
+        signal: &[f32],
+        out: &mut [f32],
+        frame: &mut [f32],
+        spectrum: &mut [Complex<f32>],
+        scratch: &mut [Complex<f32>],
+    ) -> Result<()> {
+        let n_bins = self.n_bins();
         let pad = self.n_fft / 2;
-        let mut frame = self.fft.make_input_vec();
-        let mut spectrum = self.fft.make_output_vec();
-        let mut scratch = self.fft.make_scratch_vec();
         for (t, row) in out.chunks_exact_mut(n_bins).enumerate() {
             // Frame t covers signal[t*hop - pad .. t*hop - pad + n_fft]; outside the signal it
             // is zero (centred frames, zero padding). Only the overlap is multiplied.
@@ -144,13 +170,13 @@ impl Stft {
             }
             // realfft only fails on buffers of the wrong length; these come from the plan.
             self.fft
-                .process_with_scratch(&mut frame, &mut spectrum, &mut scratch)
+                .process_with_scratch(frame, spectrum, scratch)
                 .map_err(|_| FeatureError::LengthMismatch {
                     what: "FFT input",
                     expected: self.n_fft,
                     got: frame.len(),
                 })?;
-            magnitudes(&spectrum, row);
+            magnitudes(spectrum, row);
         }
         Ok(())
     }
