@@ -52,6 +52,7 @@ impl PcmFormat {
 
     /// One sample's value in `[-1, 1]` (integers scaled as symphonia scales them: by
     /// `2^(bits - 1)`).
+    #[inline(always)]
     fn value(self, b: &[u8]) -> f32 {
         match self {
             PcmFormat::U8 => (f32::from(b[0]) - 128.0) / 128.0,
@@ -139,16 +140,30 @@ impl PcmDecoder {
     }
 
     fn frames(&self, bytes: &[u8], mono: &mut Vec<f32>) {
-        let size = self.format.bytes();
-        let n = self.channels as f32;
-        for frame in bytes.chunks_exact(size * self.channels) {
-            if self.channels == 1 {
-                mono.push(self.format.value(frame));
-            } else {
-                let sum: f32 = frame.chunks_exact(size).map(|b| self.format.value(b)).sum();
-                mono.push(sum / n);
-            }
+        // One loop per format, so that each converts its samples without a branch per sample.
+        match self.format {
+            PcmFormat::U8 => self.frames_of::<1>(bytes, mono, PcmFormat::U8),
+            PcmFormat::S16Le => self.frames_of::<2>(bytes, mono, PcmFormat::S16Le),
+            PcmFormat::S24Le => self.frames_of::<3>(bytes, mono, PcmFormat::S24Le),
+            PcmFormat::S32Le => self.frames_of::<4>(bytes, mono, PcmFormat::S32Le),
+            PcmFormat::F32Le => self.frames_of::<4>(bytes, mono, PcmFormat::F32Le),
+            PcmFormat::F64Le => self.frames_of::<8>(bytes, mono, PcmFormat::F64Le),
         }
+    }
+
+    /// [`PcmDecoder::frames`] for samples of `N` bytes in `format`.
+    #[inline(always)]
+    fn frames_of<const N: usize>(&self, bytes: &[u8], mono: &mut Vec<f32>, format: PcmFormat) {
+        if self.channels == 1 {
+            mono.extend(bytes.chunks_exact(N).map(|b| format.value(b)));
+            return;
+        }
+        let n = self.channels as f32;
+        mono.extend(
+            bytes
+                .chunks_exact(N * self.channels)
+                .map(|frame| frame.chunks_exact(N).map(|b| format.value(b)).sum::<f32>() / n),
+        );
     }
 
     /// Bytes of a cut frame held for the next call: at the end of a stream, what was cut off.

@@ -17,6 +17,7 @@ use symphonia::core::meta::MetadataOptions;
 use crate::audio::{check_samples, mix_to_mono};
 use crate::container::{PROBE_DEPTH, PreParse, pre_parse};
 use crate::error::{FeatureError, Result};
+use crate::pcm::{PcmDecoder, WavHeader};
 use crate::{MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 
 fn is_eof(err: &SymphoniaError) -> bool {
@@ -104,6 +105,54 @@ impl MediaSource for PatchedFile {
     }
 }
 
+/// Where the samples come from.
+enum Packets {
+    /// Symphonia's demuxer and decoder.
+    Symphonia {
+        format: Box<dyn FormatReader>,
+        decoder: Box<dyn AudioDecoder>,
+        track_id: u32,
+    },
+    /// The sample data of a plain PCM WAV in memory, read as [`PcmDecoder`] reads a stream:
+    /// the same values as symphonia's (a test checks every format), without its buffers.
+    Wav {
+        bytes: Vec<u8>,
+        /// The next byte to read and the end of the sample data.
+        pos: usize,
+        end: usize,
+        pcm: PcmDecoder,
+    },
+}
+
+/// Bytes of sample data turned into one chunk (a few thousand frames, as a packet holds).
+const WAV_CHUNK_BYTES: usize = 1 << 16;
+
+/// The header of `bytes` when they are a WAV that needs nothing symphonia does beyond reading
+/// samples: `RIFF....WAVE` at the start, a `fmt ` chunk of a format [`WavHeader`] reads
+/// before a `data` chunk wholly present and holding whole frames. Anything else (a cut file,
+/// an odd layout, a codec) goes through symphonia, whose errors say what is wrong.
+fn plain_wav(bytes: &[u8]) -> Option<(WavHeader, std::ops::Range<usize>)> {
+    // The basic `fmt ` chunk first (16 bytes, or 18 with an empty extension), integer (1) or
+    // float (3) samples filling their blocks: WAVE_FORMAT_EXTENSIBLE can declare fewer valid
+    // bits than the container holds, which symphonia knows how to read.
+    let fmt = bytes.get(12..36)?;
+    let u16_at = |i: usize| u16::from_le_bytes([fmt[i], fmt[i + 1]]);
+    let fmt_len = u32::from_le_bytes([fmt[4], fmt[5], fmt[6], fmt[7]]);
+    let (tag, channels, block, bits) = (u16_at(8), u16_at(10), u16_at(20), u16_at(22));
+    if &fmt[..4] != b"fmt " || !(fmt_len == 16 || fmt_len == 18) || !(tag == 1 || tag == 3) {
+        return None;
+    }
+    if u32::from(block) * 8 != u32::from(channels) * u32::from(bits) {
+        return None;
+    }
+    let mut rest = bytes;
+    let header = WavHeader::read(&mut rest).ok()?;
+    let start = bytes.len() - rest.len();
+    let len = usize::try_from(header.data_bytes?).ok()?;
+    let frame = header.format.bytes() * header.channels;
+    (len > 0 && len <= rest.len() && len % frame == 0).then_some((header, start..start + len))
+}
+
 /// Files up to this size are read whole, as [`crate::decode_bytes`] does; longer ones through
 /// a head of this size (more than the probe searches) and then from disk.
 const HEAD_BYTES: usize = 4 * PROBE_DEPTH;
@@ -127,9 +176,7 @@ const HEAD_BYTES: usize = 4 * PROBE_DEPTH;
 /// # Ok::<(), ser_features::FeatureError>(())
 /// ```
 pub struct AudioReader {
-    format: Box<dyn FormatReader>,
-    decoder: Box<dyn AudioDecoder>,
-    track_id: u32,
+    packets: Packets,
     rate: Option<u32>,
     /// The channels of the packets so far (0: none yet), and those the container declares.
     channels: usize,
@@ -209,6 +256,26 @@ impl AudioReader {
         }
         let total = bytes.len();
         let (_, pre) = pre_parse(&mut bytes, total)?;
+        if let Some((header, data)) = plain_wav(&bytes) {
+            let frames = (data.len() / (header.format.bytes() * header.channels)) as u64;
+            return Ok(AudioReader {
+                packets: Packets::Wav {
+                    pcm: PcmDecoder::new(header.format, header.channels)?,
+                    pos: data.start,
+                    end: data.end,
+                    bytes,
+                },
+                rate: Some(header.sample_rate),
+                channels: 0,
+                declared_channels: header.channels,
+                promised: (Some(frames), true),
+                interleaved: Vec::new(),
+                mono: Vec::new(),
+                frames: 0,
+                finished: false,
+                path: None,
+            });
+        }
         guarded(|| AudioReader::probe(Box::new(Cursor::new(bytes)), &pre))
     }
 
@@ -268,9 +335,11 @@ impl AudioReader {
         // cannot prove truncation (a stream cut mid-packet is still caught).
         let mpeg = [CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3].contains(&params.codec);
         Ok(AudioReader {
-            format,
-            decoder,
-            track_id,
+            packets: Packets::Symphonia {
+                format,
+                decoder,
+                track_id,
+            },
             rate: params.sample_rate,
             channels: 0,
             declared_channels: params.channels.as_ref().map_or(0, |c| c.count()),
@@ -334,8 +403,36 @@ impl AudioReader {
     /// Decodes packets until one gives samples (`true`) or the stream ends (`false`, after the
     /// end-of-file checks).
     fn decode_next(&mut self) -> Result<bool> {
+        let (format, decoder, track_id) = match &mut self.packets {
+            Packets::Symphonia {
+                format,
+                decoder,
+                track_id,
+            } => (format, decoder, *track_id),
+            Packets::Wav {
+                bytes,
+                pos,
+                end,
+                pcm,
+            } => {
+                if *pos == *end {
+                    return self.end(false);
+                }
+                let frame = pcm.format().bytes() * pcm.channels();
+                let take = (WAV_CHUNK_BYTES / frame * frame)
+                    .max(frame)
+                    .min(*end - *pos);
+                self.mono.clear();
+                pcm.decode(&bytes[*pos..*pos + take], &mut self.mono);
+                *pos += take;
+                self.channels = pcm.channels();
+                check_samples(&self.mono).map_err(|e| e.offset_by(self.frames as usize))?;
+                self.frames += self.mono.len() as u64;
+                return Ok(true);
+            }
+        };
         loop {
-            let packet = match self.format.next_packet() {
+            let packet = match format.next_packet() {
                 Ok(Some(packet)) => packet,
                 Ok(None) => return self.end(false),
                 Err(e) if is_eof(&e) => return self.end(true),
@@ -347,10 +444,10 @@ impl AudioReader {
                     });
                 }
             };
-            if packet.track_id != self.track_id {
+            if packet.track_id != track_id {
                 continue;
             }
-            let buffer = match self.decoder.decode(&packet) {
+            let buffer = match decoder.decode(&packet) {
                 Ok(buffer) => buffer,
                 Err(e) if is_eof(&e) => return self.end(true),
                 Err(e) => {
