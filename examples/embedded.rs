@@ -1,58 +1,57 @@
-//! A packed model for inference only, as a device runs it: the model file's bytes in, one
-//! class per feature vector out, through the packed codes, with no f32 weights, no ndarray and
-//! no allocation per prediction. The device reads the same model file as everything else,
-//! through ser-quant's `no_std` reader of its container; the feature configuration ser-model
-//! keeps in it is the `metadata` text, which the device's front end need not parse.
+//! A packed model for inference only, as a device runs it: straight from the model file's bytes
+//! (on a device, flash), with nothing copied into RAM and nothing allocated; the caller gives
+//! the working memory. The device reads the same model file as everything else, through
+//! ser-quant's `no_std` [`BorrowedModel`]; the feature configuration ser-model keeps in it is
+//! the `metadata` text, which the device's front end need not parse.
 //!
 //! ```text
 //! cargo run --release --example embedded -- model.serq     # a file `ser quantize` wrote
-//! cargo run --release --example embedded                   # a 2-bit model of the demo corpus
+//! cargo run --release --example embedded                   # the demo model at 1, 2 and mixed widths
 //! ```
 //!
-//! On a device the bytes would be compiled in, and only `ser-quant` linked, without its `std`
-//! feature (`ser-quant = { version = "0.1", default-features = false }`; the file reader and
-//! inference are `no_std` + `alloc`):
+//! On a device the bytes are compiled in, and only `ser-quant` linked, without its `std`
+//! feature (`ser-quant = { version = "0.1", default-features = false }`):
 //!
 //! ```text
 //! static MODEL: &[u8] = include_bytes!("model.serq");
-//! let model = ser_quant::PackedModel::from_bytes(MODEL)?;
+//! static mut SCRATCH: [f32; 1024] = [0.0; 1024];   // at least model.scratch_len()
+//! let model = ser_quant::BorrowedModel::from_bytes(MODEL)?;   // checks every byte once
+//! let class = model.predict(&features, &mut SCRATCH)?;
 //! ```
 
 use ser_adaptive::data::demo::{DemoConfig, DemoCorpus};
 use ser_adaptive::prelude::*;
-use ser_adaptive::quant::{PackedModel, Scratch, argmax};
+use ser_adaptive::quant::BorrowedModel;
+
+/// The model files to run: the one given, or the demo model at 1, 2 and mixed widths.
+fn model_files() -> Result<Vec<(String, Vec<u8>)>> {
+    if let Some(path) = std::env::args().nth(1) {
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(path.as_ref(), e))?;
+        return Ok(vec![(path, bytes)]);
+    }
+    let model = ser_examples::demo_model(0)?;
+    let bits = |b: u8| BitWidth::new(b).map(Precision::Bits);
+    let mut files = Vec::new();
+    for (name, widths) in [
+        ("1 bit", vec![bits(1)?; 4]),
+        ("2 bits", vec![bits(2)?; 4]),
+        (
+            "mixed 2-1-2-3",
+            vec![bits(2)?, bits(1)?, bits(2)?, bits(3)?],
+        ),
+    ] {
+        // What `ser quantize --bits ...` would write for a model of the demo corpus.
+        let bytes = model
+            .quantize(&widths, QuantOptions::default())?
+            .to_bytes()?;
+        files.push((name.to_string(), bytes));
+    }
+    Ok(files)
+}
 
 fn main() -> Result<()> {
-    let bytes: Vec<u8> = match std::env::args().nth(1) {
-        Some(path) => std::fs::read(&path).map_err(|e| Error::io(path.as_ref(), e))?,
-        None => {
-            // What `ser quantize --bits 2` would write for a model of the demo corpus.
-            let two = Precision::Bits(BitWidth::new(2)?);
-            let model = ser_examples::demo_model(0)?;
-            model
-                .quantize(&[two; 4], QuantOptions::default())?
-                .to_bytes()?
-        }
-    };
-
-    // On the device: check and parse the bytes once (a corrupt file is an error, not a crash).
-    let model = PackedModel::from_bytes(&bytes).map_err(ser_adaptive::model::ModelError::from)?;
-    let widths: Vec<u8> = model
-        .mlp
-        .layers()
-        .iter()
-        .map(|l| l.precision().bits())
-        .collect();
-    println!(
-        "model: {} bytes, {} parameters at {:?} bits ({:.2} average), classes {:?}",
-        bytes.len(),
-        model.mlp.params(),
-        widths,
-        model.mlp.average_bits(),
-        model.classes
-    );
-
-    // Feature vectors come from the device's front end; here, from demo utterances.
+    // Feature vectors come from the device's front end; here, from demo utterances of a
+    // speaker the model never heard.
     let extractor = FeatureExtractor::new(FeatureConfig::default())?;
     let corpus = DemoCorpus::new(DemoConfig {
         speakers: 8,
@@ -65,28 +64,48 @@ fn main() -> Result<()> {
         .map(|u| extractor.extract(&u.samples, u.sample_rate))
         .collect::<std::result::Result<Vec<_>, _>>()?;
 
-    // One scratch buffer, reused: predictions allocate nothing.
-    let mut scratch = Scratch::default();
-    let mut correct = 0;
-    for (u, v) in utterances.iter().zip(&vectors) {
-        let logits = model.logits(v, &mut scratch)?;
-        let class = argmax(logits.iter().copied());
-        correct += usize::from(model.classes[class] == u.label);
-        println!("{:<22} -> {}", u.name, model.classes[class]);
-    }
     println!(
-        "{correct} of {} right (a speaker the model never heard)",
-        vectors.len()
+        "| model | flash (file bytes) | RAM: scratch + model handle | right | us per prediction |"
     );
-
-    let start = std::time::Instant::now();
-    let reps = 2000;
-    for i in 0..reps {
-        std::hint::black_box(model.predict(&vectors[i % vectors.len()], &mut scratch)?);
+    println!("|---|---:|---:|---:|---:|");
+    for (name, bytes) in model_files()? {
+        // On the device: check the bytes once (a corrupt file is an error, not a crash), then
+        // run from them.
+        let model =
+            BorrowedModel::from_bytes(&bytes).map_err(ser_adaptive::model::ModelError::from)?;
+        let mut scratch = vec![0.0f32; model.scratch_len()];
+        let mut correct = 0;
+        for (u, v) in utterances.iter().zip(&vectors) {
+            let class = model
+                .predict(v, &mut scratch)
+                .map_err(ser_adaptive::model::ModelError::from)?;
+            correct += usize::from(model.class(class) == Some(u.label.as_str()));
+        }
+        let start = std::time::Instant::now();
+        let reps = 500;
+        for i in 0..reps {
+            let v = &vectors[i % vectors.len()];
+            std::hint::black_box(
+                model
+                    .predict(v, &mut scratch)
+                    .map_err(ser_adaptive::model::ModelError::from)?,
+            );
+        }
+        let micros = start.elapsed().as_secs_f64() * 1e6 / reps as f64;
+        let handle = std::mem::size_of::<BorrowedModel<'_>>();
+        println!(
+            "| {name} | {} | {} + {handle} = {} | {correct} of {} | {micros:.0} |",
+            bytes.len(),
+            4 * scratch.len(),
+            4 * scratch.len() + handle,
+            vectors.len()
+        );
     }
     println!(
-        "{:.1} us per prediction on this machine (one thread; criterion figures are in docs/PERFORMANCE.md)",
-        start.elapsed().as_secs_f64() * 1e6 / reps as f64
+        "\nRAM is the f32 working memory a prediction needs (the standardised input and two layer"
+    );
+    println!(
+        "outputs) and the model handle (slices into the bytes); the codes stay where they are."
     );
     Ok(())
 }

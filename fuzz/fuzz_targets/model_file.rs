@@ -24,6 +24,18 @@ fn file_bytes(data: &[u8]) -> Option<Vec<u8>> {
 
 fuzz_target!(|data: &[u8]| {
     let Some(bytes) = file_bytes(data) else { return };
+    // The container read in place accepts exactly what the owned reader accepts.
+    let container = ser_quant::PackedModel::from_bytes(&bytes);
+    let borrowed = ser_quant::BorrowedModel::from_bytes(&bytes);
+    assert_eq!(container.is_ok(), borrowed.is_ok(), "{:?} / {:?}", container.err(), borrowed.err());
+    if let (Ok(owned), Ok(borrowed)) = (&container, &borrowed) {
+        let x = vec![0.5f32; borrowed.inputs()];
+        let mut scratch = vec![0.0f32; borrowed.scratch_len()];
+        let got = borrowed.logits(&x, &mut scratch).expect("shapes were validated").to_vec();
+        let mut owned_scratch = ser_quant::Scratch::default();
+        let want = owned.logits(&x, &mut owned_scratch).expect("validated");
+        assert_eq!(got.len(), want.len());
+    }
     let Ok(model) = Model::from_bytes(&bytes, "fuzz") else { return };
     // A model that loads predicts a row of its width, and what it writes reads back as the same
     // model (not always the same bytes: padding bits are ignored on reading, written as zeros).

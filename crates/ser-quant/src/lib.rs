@@ -39,6 +39,7 @@
 extern crate alloc;
 
 mod bitwidth;
+mod borrowed;
 mod error;
 mod kernel;
 mod layer;
@@ -48,6 +49,7 @@ mod pack;
 mod quantizer;
 
 pub use bitwidth::{BitWidth, Precision};
+pub use borrowed::BorrowedModel;
 pub use error::{QuantError, Result};
 pub use layer::{Bias, BiasMode, Kernel, QuantOptions, QuantizedLayer, Scratch};
 #[cfg(feature = "std")]

@@ -130,12 +130,12 @@ impl Writer {
 
 /// Little-endian reader that refuses to run past the end (and so never allocates more than the
 /// file can hold).
-struct Reader<'a> {
-    bytes: &'a [u8],
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
         if n > self.bytes.len() {
             return Err(QuantError::Truncated { what });
         }
@@ -143,15 +143,20 @@ impl<'a> Reader<'a> {
         self.bytes = rest;
         Ok(head)
     }
-    fn u8(&mut self, what: &'static str) -> Result<u8> {
+    pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8> {
         Ok(self.take(1, what)?[0])
     }
-    fn u32(&mut self, what: &'static str) -> Result<usize> {
+    pub(crate) fn u32(&mut self, what: &'static str) -> Result<usize> {
         let b = self.take(4, what)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
     }
     /// `count` items of `size` bytes, checked against what is left before anything is read.
-    fn array(&mut self, count: usize, size: usize, what: &'static str) -> Result<&'a [u8]> {
+    pub(crate) fn array(
+        &mut self,
+        count: usize,
+        size: usize,
+        what: &'static str,
+    ) -> Result<&'a [u8]> {
         let n = count
             .checked_mul(size)
             .ok_or(QuantError::Truncated { what })?;
@@ -355,34 +360,8 @@ impl PackedModel {
     /// first, then every count against the bytes left, every width, code and value. Quantized
     /// layers are packed for [`Kernel::default_for`] their width.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.starts_with(OLD_PACKED_MAGIC) {
-            return Err(QuantError::UnsupportedVersion {
-                found: 1,
-                supported: MODEL_FORMAT_VERSION,
-            });
-        }
-        if bytes.len() < 8 || &bytes[..8] != MODEL_MAGIC {
-            return Err(QuantError::NotAModel);
-        }
-        if bytes.len() < 16 {
-            return Err(QuantError::Truncated {
-                what: "the fixed header",
-            });
-        }
-        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version != MODEL_FORMAT_VERSION {
-            return Err(QuantError::UnsupportedVersion {
-                found: version,
-                supported: MODEL_FORMAT_VERSION,
-            });
-        }
-        let (body, tail) = bytes.split_at(bytes.len() - 4);
-        let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
-        let computed = crc32fast::hash(body);
-        if stored != computed {
-            return Err(QuantError::Checksum { stored, computed });
-        }
-        let mut r = Reader { bytes: &body[12..] };
+        let body = checked_body(bytes)?;
+        let mut r = Reader { bytes: body };
         let n_classes = r.u32("the class count")?;
         // Each name takes at least its 4-byte length: refuse counts the file cannot hold.
         if n_classes > r.bytes.len() / 4 {
@@ -423,7 +402,40 @@ impl PackedModel {
     }
 }
 
-fn read_width(code: u8, what: &str) -> Result<Precision> {
+/// The bytes between the fixed header and the checksum, once magic, version and checksum are
+/// checked.
+pub(crate) fn checked_body(bytes: &[u8]) -> Result<&[u8]> {
+    if bytes.starts_with(OLD_PACKED_MAGIC) {
+        return Err(QuantError::UnsupportedVersion {
+            found: 1,
+            supported: MODEL_FORMAT_VERSION,
+        });
+    }
+    if bytes.len() < 8 || &bytes[..8] != MODEL_MAGIC {
+        return Err(QuantError::NotAModel);
+    }
+    if bytes.len() < 16 {
+        return Err(QuantError::Truncated {
+            what: "the fixed header",
+        });
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version != MODEL_FORMAT_VERSION {
+        return Err(QuantError::UnsupportedVersion {
+            found: version,
+            supported: MODEL_FORMAT_VERSION,
+        });
+    }
+    let (body, tail) = bytes.split_at(bytes.len() - 4);
+    let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    let computed = crc32fast::hash(body);
+    if stored != computed {
+        return Err(QuantError::Checksum { stored, computed });
+    }
+    Ok(&body[12..])
+}
+
+pub(crate) fn read_width(code: u8, what: &str) -> Result<Precision> {
     match code {
         0 => Ok(Precision::Full),
         b => BitWidth::new(b)

@@ -83,7 +83,7 @@ fn field(code: i8, bits: BitWidth, index: usize) -> Result<u32> {
 }
 
 /// The code of an unsigned field, checking that it is one a packer writes.
-fn code(field: u32, bits: BitWidth, index: usize) -> Result<i8> {
+pub(crate) fn code(field: u32, bits: BitWidth, index: usize) -> Result<i8> {
     if bits.get() == 1 {
         return Ok(if field & 1 == 1 { 1 } else { -1 });
     }
