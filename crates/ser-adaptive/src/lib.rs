@@ -43,6 +43,7 @@
 //! | cargo feature | default | what it adds |
 //! |---|---|---|
 //! | `parallel` | on | parallel feature extraction and recognition over many files, and runs over many seeds (rayon) |
+//! | `plot` | on | `recognize::timeline_svg`: a recording's class probabilities over time as an SVG (plotters) |
 //!
 //! The [`prelude`] holds the common path, and [`Error`] takes any of the crates' errors, so `?`
 //! works across them. Training a model and quantizing it, on the built-in demo corpus:

@@ -101,9 +101,9 @@ fn shown(path: &std::path::Path) -> String {
 }
 
 /// Prints a window; `false` once stdout's reader has gone.
-fn print(w: &WindowPrediction, json_out: bool) -> Result<bool, CliError> {
+fn print(w: &WindowPrediction, json_out: bool, gated: bool) -> Result<bool, CliError> {
     if json_out {
-        outln!("{}", window_json(None, w))?;
+        outln!("{}", window_json(None, w, gated)?)?;
     } else {
         match &w.prediction {
             Some(p) => outln!(
@@ -127,7 +127,9 @@ fn print(w: &WindowPrediction, json_out: bool) -> Result<bool, CliError> {
 pub(crate) fn listen(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let recognizer = recognizer(m)?;
     let mut input = open_input(m)?;
-    let mut stream = recognizer.stream(input.rate, stream_config(m))?;
+    let config = stream_config(m);
+    let gated = config.gate.is_some();
+    let mut stream = recognizer.stream(input.rate, config)?;
     let json_out = m.get_flag("json");
     let mut bytes = vec![0u8; READ_BYTES];
     let mut samples = Vec::new();
@@ -147,14 +149,14 @@ pub(crate) fn listen(m: &ArgMatches) -> Result<ExitCode, CliError> {
         read_total += n as u64;
         samples.clear();
         input.pcm.decode(&bytes[..n], &mut samples);
-        if samples.is_empty() {
-            continue;
-        }
-        for w in stream.push(&samples)? {
-            if !print(&w, json_out)? {
-                return Ok(ExitCode::SUCCESS);
+        if !samples.is_empty() {
+            for w in stream.push(&samples)? {
+                if !print(&w, json_out, gated)? {
+                    return Ok(ExitCode::SUCCESS);
+                }
             }
         }
+        // The declared data is all read (even if it ended inside a frame): the stream is over.
         if input.declared.is_some_and(|d| read_total >= d) {
             break;
         }

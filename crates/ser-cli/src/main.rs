@@ -146,9 +146,9 @@ fn predict_command() -> Command {
              with --json.\n\n\
              With --timeline, every analysis window of each file (a recording of any length, \
              decoded a piece at a time): CSV with the header \
-             `file,start,end,level_db,emotion,probability,<classes>`, or JSON lines; windows \
-             the voice-activity gate finds silent say `silence`. --plot draws the class \
-             probabilities over time.",
+             `file,start,end,level_db,speech,emotion,probability,<classes>`, or JSON lines; \
+             windows the voice-activity gate finds silent have `speech` false and no \
+             emotion. --plot draws the class probabilities over time.",
         )
         .arg(
             Arg::new("files")

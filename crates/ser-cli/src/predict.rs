@@ -93,13 +93,14 @@ fn timelines(
         outln!("{}", csv_header(classes))?;
     }
     let config = stream_config(m);
+    let gated = config.gate.is_some();
     let mut failed = 0;
     for file in files {
         let name = file.display().to_string();
         let mut kept: Vec<WindowPrediction> = Vec::new();
         let result = recognizer.timeline_file(file, config, &mut |w| {
             let line = if json_out {
-                window_json(Some(&name), &w)
+                window_json(Some(&name), &w, gated)?
             } else {
                 csv_row(&name, &w, classes.len())
             };
@@ -123,6 +124,8 @@ fn timelines(
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {}", e.0);
+                // No plot of a file that failed: its timeline is not whole.
+                continue;
             }
         }
         if let Some(plot) = plot {

@@ -127,22 +127,29 @@ struct WindowLine<'a> {
     end: f64,
     /// `null` for digital silence (-inf dBFS).
     level_db: Option<f32>,
-    speech: bool,
+    /// Whether the gate found speech; left out when no gate ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    speech: Option<bool>,
     #[serde(flatten)]
     prediction: Option<&'a Prediction>,
 }
 
-/// A window as one JSON object, with `file` first when given.
-pub(crate) fn window_json(file: Option<&str>, w: &WindowPrediction) -> String {
+/// A window as one JSON object, with `file` first when given; `speech` says what the gate
+/// found, when one ran (`gated`).
+pub(crate) fn window_json(
+    file: Option<&str>,
+    w: &WindowPrediction,
+    gated: bool,
+) -> Result<String, CliError> {
     let line = WindowLine {
         file,
         start: w.start,
         end: w.end,
         level_db: w.level_db.is_finite().then_some(w.level_db),
-        speech: w.prediction.is_some(),
+        speech: gated.then_some(w.prediction.is_some()),
         prediction: w.prediction.as_ref(),
     };
-    serde_json::to_string(&line).unwrap_or_default()
+    Ok(serde_json::to_string(&line)?)
 }
 
 /// A file's prediction as one JSON line, `file` first.
@@ -160,13 +167,13 @@ pub(crate) fn csv_header(classes: &[String]) -> String {
         .map(|c| ser_adaptive::data::csv::field(c).into_owned())
         .collect();
     format!(
-        "file,start,end,level_db,emotion,probability,{}",
+        "file,start,end,level_db,speech,emotion,probability,{}",
         names.join(",")
     )
 }
 
-/// A window as a CSV row under [`csv_header`]; a window without speech has `silence` for its
-/// emotion and no probabilities.
+/// A window as a CSV row under [`csv_header`]; a window without speech has `speech` false and
+/// no emotion or probabilities (so no class name, `silence` included, can be mistaken for it).
 pub(crate) fn csv_row(file: &str, w: &WindowPrediction, classes: usize) -> String {
     let file = ser_adaptive::data::csv::field(file);
     let level = if w.level_db.is_finite() {
@@ -182,7 +189,7 @@ pub(crate) fn csv_row(file: &str, w: &WindowPrediction, classes: usize) -> Strin
                 .map(|(_, q)| format!("{q:.4}"))
                 .collect();
             format!(
-                "{file},{:.3},{:.3},{level},{},{:.4},{}",
+                "{file},{:.3},{:.3},{level},true,{},{:.4},{}",
                 w.start,
                 w.end,
                 ser_adaptive::data::csv::field(&p.emotion),
@@ -191,7 +198,7 @@ pub(crate) fn csv_row(file: &str, w: &WindowPrediction, classes: usize) -> Strin
             )
         }
         None => format!(
-            "{file},{:.3},{:.3},{level},silence,,{}",
+            "{file},{:.3},{:.3},{level},false,,,{}",
             w.start,
             w.end,
             vec![""; classes].join(",")

@@ -301,7 +301,7 @@ fn predict_timeline_writes_rows_and_a_plot() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "file,start,end,level_db,emotion,probability,anger,calm,sadness"
+        "file,start,end,level_db,speech,emotion,probability,anger,calm,sadness"
     );
     assert_eq!(rows.len(), 1 + 6);
     assert!(
@@ -309,8 +309,9 @@ fn predict_timeline_writes_rows_and_a_plot() {
         "{}",
         rows[1]
     );
-    // The last window (5-8 s) is digital silence.
-    assert_eq!(rows[6], format!("{w},5.000,8.000,-inf,silence,,,,"));
+    assert_eq!(rows[1].split(',').nth(4), Some("true"), "{}", rows[1]);
+    // The last window (5-8 s) is digital silence: no emotion, no probabilities.
+    assert_eq!(rows[6], format!("{w},5.000,8.000,-inf,false,,,,,"));
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("sadness"));
     // The plot is not overwritten without --force.
@@ -340,9 +341,39 @@ fn predict_timeline_writes_rows_and_a_plot() {
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[2]["speech"], false);
     assert_eq!(lines[2]["file"], w);
+    // Without a gate every window is classified, and none claims to be speech or not.
+    let out = ser(&[
+        "predict",
+        "--model",
+        m,
+        "--timeline",
+        "--json",
+        "--no-gate",
+        w,
+    ]);
+    let lines = json_lines(&out.stdout);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.get("speech").is_none() && l.get("emotion").is_some())
+    );
 
-    // A window longer than the file: said, naming the file, exit 1.
-    let out = ser(&["predict", "--model", m, "--timeline", "--window", "20", w]);
+    // A window longer than the file: said, naming the file, exit 1, and no plot of it.
+    let short_plot = dir.path().join("short.svg");
+    let p = short_plot.to_str().unwrap();
+    let args = [
+        "predict",
+        "--model",
+        m,
+        "--timeline",
+        "--window",
+        "20",
+        w,
+        "--plot",
+        p,
+    ];
+    let out = ser(&args);
+    assert!(!short_plot.exists(), "no plot of a file that failed");
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
@@ -361,4 +392,36 @@ fn predict_timeline_writes_rows_and_a_plot() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("one file"));
+}
+
+#[test]
+fn a_wav_stream_ends_where_its_header_says_even_with_stdin_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = model(dir.path());
+    // A header declaring 3 bytes of 16-bit samples: one frame and half of another.
+    let mut wav = encode_wav_pcm16(&[0.5, 0.5], 16_000);
+    wav[40..44].copy_from_slice(&3u32.to_le_bytes());
+    wav.truncate(44 + 3);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ser"))
+        .args(["listen", "--model", model.to_str().unwrap(), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&wav).unwrap();
+    stdin.flush().unwrap();
+    // stdin stays open: the listener must end on its own.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output().unwrap()).unwrap());
+    let out = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the listener ends at the end of the declared data");
+    drop(stdin);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("inside a frame") && stderr.contains("before its first"),
+        "{stderr}"
+    );
 }

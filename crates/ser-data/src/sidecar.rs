@@ -58,7 +58,9 @@ pub fn read_sidecar(table: &Path) -> Result<Option<Sidecar>> {
         )));
     }
     let named = |e: &dyn std::fmt::Display| DataError::Table(format!("{}: {e}", path.display()));
-    if text.trim_start().starts_with("{\"features\"") {
+    let is_sidecar =
+        serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.get("features").is_some());
+    if is_sidecar {
         return serde_json::from_str::<Sidecar>(&text)
             .map_err(|e| named(&e))
             .and_then(|s| {

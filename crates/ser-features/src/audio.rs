@@ -52,11 +52,14 @@ pub fn decode_file(path: impl AsRef<Path>) -> Result<Audio> {
 /// assert!(err.to_string().contains("not a supported audio file"));
 /// ```
 pub fn decode_bytes(bytes: Vec<u8>) -> Result<Audio> {
+    // The frames the header promises, reserved up front, but never more than the bytes could
+    // hold at one byte a frame: a header cannot make a small file ask for gigabytes.
+    let limit = bytes.len();
     let mut reader = AudioReader::from_bytes(bytes)?;
     let mut samples = Vec::with_capacity(
         reader
             .promised_frames()
-            .map_or(0, |n| usize::try_from(n).unwrap_or(0).min(1 << 28)),
+            .map_or(0, |n| usize::try_from(n).unwrap_or(0).min(limit)),
     );
     while let Some(chunk) = reader.next_chunk()? {
         samples.extend_from_slice(chunk);

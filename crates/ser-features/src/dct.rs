@@ -103,6 +103,7 @@ pub fn power_to_db(values: &mut [f32], top_db: Option<f32>) {
 /// 1e-11 of the result) in f64, then rounded once to f32: within an ulp of the exact value.
 #[inline]
 fn decibels(x: f32) -> f32 {
+    debug_assert!(x.is_normal() && x > 0.0, "decibels of {x}");
     const SQRT_2: f64 = std::f64::consts::SQRT_2;
     const TEN_OVER_LN_10: f64 = 10.0 / std::f64::consts::LN_10;
     let bits = x.to_bits();

@@ -12,6 +12,7 @@ use crate::config::{ChromaSource, FeatureConfig, MelOutput, Pooling, Tuning};
 use crate::dct::{DctII, power_to_db};
 use crate::error::{FeatureError, Result};
 use crate::mel::MelFilterbank;
+use crate::pooling::pool;
 use crate::resample::resample;
 use crate::scratch;
 use crate::stft::Stft;
@@ -473,33 +474,6 @@ impl FeatureExtractor {
         #[cfg(not(feature = "parallel"))]
         {
             paths.iter().map(|p| self.extract_file(p)).collect()
-        }
-    }
-}
-
-/// Mean (and optionally population std) over frames of a frame-major `frames x width` block.
-fn pool(data: &[f32], width: usize, n_frames: usize, mean: &mut [f32], std: Option<&mut [f32]>) {
-    let n = n_frames.max(1) as f64;
-    let mut sums = vec![0f64; width];
-    for frame in data.chunks_exact(width) {
-        for (s, v) in sums.iter_mut().zip(frame) {
-            *s += f64::from(*v);
-        }
-    }
-    let means: Vec<f64> = sums.iter().map(|s| s / n).collect();
-    for (m, v) in mean.iter_mut().zip(&means) {
-        *m = *v as f32;
-    }
-    if let Some(std) = std {
-        let mut sq = vec![0f64; width];
-        for frame in data.chunks_exact(width) {
-            for ((s, v), m) in sq.iter_mut().zip(frame).zip(&means) {
-                let d = f64::from(*v) - m;
-                *s += d * d;
-            }
-        }
-        for (o, s) in std.iter_mut().zip(&sq) {
-            *o = (s / n).sqrt() as f32;
         }
     }
 }

@@ -39,6 +39,7 @@ mod error;
 mod extractor;
 mod mel;
 mod pcm;
+mod pooling;
 mod reader;
 mod resample;
 mod scratch;

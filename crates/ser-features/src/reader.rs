@@ -17,7 +17,7 @@ use symphonia::core::meta::MetadataOptions;
 use crate::audio::{check_samples, mix_to_mono};
 use crate::container::{PROBE_DEPTH, PreParse, pre_parse};
 use crate::error::{FeatureError, Result};
-use crate::pcm::{PcmDecoder, WavHeader};
+use crate::pcm::{PcmDecoder, WAV_CHUNK_BYTES, plain_wav};
 use crate::{MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 
 fn is_eof(err: &SymphoniaError) -> bool {
@@ -122,35 +122,6 @@ enum Packets {
         end: usize,
         pcm: PcmDecoder,
     },
-}
-
-/// Bytes of sample data turned into one chunk (a few thousand frames, as a packet holds).
-const WAV_CHUNK_BYTES: usize = 1 << 16;
-
-/// The header of `bytes` when they are a WAV that needs nothing symphonia does beyond reading
-/// samples: `RIFF....WAVE` at the start, a `fmt ` chunk of a format [`WavHeader`] reads
-/// before a `data` chunk wholly present and holding whole frames. Anything else (a cut file,
-/// an odd layout, a codec) goes through symphonia, whose errors say what is wrong.
-fn plain_wav(bytes: &[u8]) -> Option<(WavHeader, std::ops::Range<usize>)> {
-    // The basic `fmt ` chunk first (16 bytes, or 18 with an empty extension), integer (1) or
-    // float (3) samples filling their blocks: WAVE_FORMAT_EXTENSIBLE can declare fewer valid
-    // bits than the container holds, which symphonia knows how to read.
-    let fmt = bytes.get(12..36)?;
-    let u16_at = |i: usize| u16::from_le_bytes([fmt[i], fmt[i + 1]]);
-    let fmt_len = u32::from_le_bytes([fmt[4], fmt[5], fmt[6], fmt[7]]);
-    let (tag, channels, block, bits) = (u16_at(8), u16_at(10), u16_at(20), u16_at(22));
-    if &fmt[..4] != b"fmt " || !(fmt_len == 16 || fmt_len == 18) || !(tag == 1 || tag == 3) {
-        return None;
-    }
-    if u32::from(block) * 8 != u32::from(channels) * u32::from(bits) {
-        return None;
-    }
-    let mut rest = bytes;
-    let header = WavHeader::read(&mut rest).ok()?;
-    let start = bytes.len() - rest.len();
-    let len = usize::try_from(header.data_bytes?).ok()?;
-    let frame = header.format.bytes() * header.channels;
-    (len > 0 && len <= rest.len() && len % frame == 0).then_some((header, start..start + len))
 }
 
 /// Files up to this size are read whole, as [`crate::decode_bytes`] does; longer ones through

@@ -8,9 +8,10 @@ use std::cell::RefCell;
 
 /// Buffers kept per thread (an extraction takes at most six at once).
 const KEPT: usize = 8;
-/// Largest buffer kept, in floats (64 MiB): the spectrogram of a long recording extracted
-/// whole is given back to the system rather than held by the thread for good.
-const KEPT_FLOATS: usize = 16 << 20;
+/// Largest buffer kept, in floats (16 MiB, the spectrogram of about 2 minutes at 16 kHz): the
+/// buffers of a long recording extracted whole are given back to the system rather than held
+/// by the thread for good.
+const KEPT_FLOATS: usize = 4 << 20;
 
 thread_local! {
     static POOL: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };

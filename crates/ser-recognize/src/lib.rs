@@ -43,4 +43,7 @@ pub use gate::Gate;
 pub use plot::timeline_svg;
 pub use prediction::Prediction;
 pub use recognizer::Recognizer;
-pub use stream::{MAX_WINDOW_SECONDS, StreamConfig, StreamEnd, StreamRecognizer, WindowPrediction};
+pub use stream::{
+    MAX_WINDOW_SAMPLES, MAX_WINDOW_SECONDS, StreamConfig, StreamEnd, StreamRecognizer,
+    WindowPrediction,
+};

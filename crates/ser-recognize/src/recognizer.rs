@@ -47,11 +47,13 @@ fn nearest_rate(rates: &[u32], rate: u32) -> Option<u32> {
     if rates.contains(&rate) {
         return Some(rate);
     }
-    let distance = |r: u32| (f64::from(r) / f64::from(rate)).ln().abs();
-    rates
-        .iter()
-        .copied()
-        .min_by(|&a, &b| distance(a).total_cmp(&distance(b)).then(b.cmp(&a)))
+    // The ratio of two rates, larger over smaller, as a fraction; fractions compare exactly by
+    // cross-multiplication (rates fit in u32, their products in u64), so ties are ties.
+    let ratio = |r: u32| (u64::from(r.max(rate)), u64::from(r.min(rate)));
+    rates.iter().copied().min_by(|&a, &b| {
+        let ((pa, qa), (pb, qb)) = (ratio(a), ratio(b));
+        (pa * qb).cmp(&(pb * qa)).then(b.cmp(&a))
+    })
 }
 
 impl Recognizer {
@@ -237,6 +239,8 @@ mod tests {
         assert_eq!(nearest_rate(&[16_000, 48_000], 22_050), Some(16_000));
         // 8 kHz and 32 kHz are both a factor 2 from 16 kHz: the higher wins.
         assert_eq!(nearest_rate(&[8_000, 32_000], 16_000), Some(32_000));
+        // 16 and 36 kHz are both a factor 1.5 from 24 kHz: a tie, exactly.
+        assert_eq!(nearest_rate(&[16_000, 36_000], 24_000), Some(36_000));
         assert_eq!(nearest_rate(&[], 16_000), None);
     }
 }

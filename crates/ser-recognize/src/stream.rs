@@ -12,6 +12,10 @@ use crate::recognizer::Recognizer;
 /// longer than this is a mistake in the settings, not a use.
 pub const MAX_WINDOW_SECONDS: f64 = 600.0;
 
+/// Most samples a window may hold (600 s at 48 kHz, 115 MB of f32): at higher rates the
+/// longest window is shorter, so that a setting cannot ask for gigabytes.
+pub const MAX_WINDOW_SAMPLES: usize = 600 * 48_000;
+
 /// How a stream is cut into analysis windows.
 ///
 /// Emotion shows over whole phrases: 3 s windows hold one or two of them (EMODB's utterances
@@ -161,13 +165,23 @@ impl Recognizer {
         }
         self.analysis_rate(sample_rate)?;
         let (window, hop) = config.in_samples(sample_rate);
+        if window > MAX_WINDOW_SAMPLES {
+            return Err(RecognizeError::Config {
+                field: "window",
+                reason: format!(
+                    "{} s at {sample_rate} Hz is {window} samples, more than the {MAX_WINDOW_SAMPLES} a window may hold",
+                    config.window
+                ),
+            });
+        }
         Ok(StreamRecognizer {
             recognizer: self,
             config,
             sample_rate,
             window,
             hop,
-            buffer: Vec::with_capacity(window),
+            // Grown as samples come, so a stream that ends early never holds a whole window.
+            buffer: Vec::new(),
             start: 0,
             pushed: 0,
             reported_end: 0,
@@ -194,7 +208,9 @@ impl StreamRecognizer<'_> {
 
     /// Takes the next `chunk` of samples (mono, in `[-1, 1]`) and returns the windows it
     /// completed, in order. An empty chunk, or a NaN, infinite or huge sample (named by its
-    /// position in the stream) is an error, and nothing of that chunk is taken.
+    /// position in the stream) is an error, and nothing of that chunk is taken. A window whose
+    /// analysis fails (which checked samples at a supported rate do not make happen) is an
+    /// error too; the windows the chunk completed before it are then not returned.
     pub fn push(&mut self, chunk: &[f32]) -> Result<Vec<WindowPrediction>> {
         if chunk.is_empty() {
             return Err(RecognizeError::Empty(
