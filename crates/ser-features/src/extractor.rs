@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use ndarray::Array2;
 
@@ -17,6 +17,9 @@ use crate::resample::resample;
 use crate::scratch;
 use crate::stft::Stft;
 use crate::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
+
+/// A chroma filterbank, built by the first thread that needs it.
+type BankCell = Arc<OnceLock<ChromaFilterbank>>;
 
 /// What depends on the sample rate: built once per rate, then shared.
 #[derive(Debug)]
@@ -110,7 +113,9 @@ pub struct FeatureExtractor {
     stft: Stft,
     dct: Option<DctII>,
     plans: RwLock<HashMap<u32, Arc<RatePlan>>>,
-    chroma_banks: RwLock<HashMap<(u32, u64), Arc<ChromaFilterbank>>>,
+    /// One cell per (rate, tuning), filled once: threads that need the same bank at the same
+    /// time wait for one of them to build it rather than each building its own.
+    chroma_banks: RwLock<HashMap<(u32, u64), BankCell>>,
 }
 
 impl FeatureExtractor {
@@ -175,24 +180,20 @@ impl FeatureExtractor {
         Arc::clone(plans.entry(sample_rate).or_insert(plan))
     }
 
-    fn chroma_bank(&self, sample_rate: u32, tuning: f64) -> Arc<ChromaFilterbank> {
+    /// The cell of the chroma filterbank for `sample_rate` and `tuning` (filled by its first
+    /// user, [`FeatureExtractor::chroma_frames`]).
+    fn chroma_bank(&self, sample_rate: u32, tuning: f64) -> BankCell {
         let key = (sample_rate, tuning.to_bits());
-        if let Some(fb) = self
+        let found = self
             .chroma_banks
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
-        {
-            return Arc::clone(fb);
-        }
-        let fb = Arc::new(ChromaFilterbank::new(
-            f64::from(sample_rate),
-            self.config.n_fft,
-            self.config.n_chroma,
-            tuning,
-        ));
-        let mut banks = self.chroma_banks.write().unwrap_or_else(|p| p.into_inner());
-        Arc::clone(banks.entry(key).or_insert(fb))
+            .map(Arc::clone);
+        found.unwrap_or_else(|| {
+            let mut banks = self.chroma_banks.write().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(banks.entry(key).or_default())
+        })
     }
 
     fn analyse(&self, signal: &[f32], sample_rate: u32, frame_mfcc: bool) -> Result<Analysis> {
@@ -274,7 +275,9 @@ impl FeatureExtractor {
                 estimate_tuning(&peaks, c.n_chroma)
             }
         };
-        let fb = self.chroma_bank(sample_rate, t);
+        let cell = self.chroma_bank(sample_rate, t);
+        let fb = cell
+            .get_or_init(|| ChromaFilterbank::new(f64::from(sample_rate), c.n_fft, c.n_chroma, t));
         let mut chroma = scratch::take(spectrum.len() / n_bins * c.n_chroma);
         for (frame, out) in spectrum
             .chunks_exact(n_bins)
