@@ -135,6 +135,10 @@ pub(crate) struct PitchTracker {
 pub(crate) struct PeakScratch {
     gated: Vec<f32>,
     is_max: Vec<u8>,
+    /// The peaks of every frame so far, and the buffers of [`estimate_tuning`].
+    pub(crate) peaks: Vec<Peak>,
+    magnitudes: Vec<f32>,
+    strong: Vec<f32>,
 }
 
 /// One spectral peak: its interpolated frequency and magnitude.
@@ -235,20 +239,30 @@ fn median_f32(values: &mut [f32]) -> f32 {
 
 /// `librosa.estimate_tuning` from the peaks `piptrack` found: keep the peaks at least as strong
 /// as their median and return [`pitch_tuning`] of their frequencies.
-pub(crate) fn estimate_tuning(peaks: &[Peak], bins_per_octave: usize) -> f64 {
-    let voiced: Vec<Peak> = peaks.iter().copied().filter(|p| p.pitch > 0.0).collect();
-    let threshold = if voiced.is_empty() {
+pub(crate) fn estimate_tuning(scratch: &mut PeakScratch, bins_per_octave: usize) -> f64 {
+    let PeakScratch {
+        peaks,
+        magnitudes,
+        strong,
+        ..
+    } = scratch;
+    let voiced = |p: &&Peak| p.pitch > 0.0;
+    magnitudes.clear();
+    magnitudes.extend(peaks.iter().filter(voiced).map(|p| p.magnitude));
+    let threshold = if magnitudes.is_empty() {
         0.0
     } else {
-        let mut mags: Vec<f32> = voiced.iter().map(|p| p.magnitude).collect();
-        median_f32(&mut mags)
+        median_f32(magnitudes)
     };
-    let strong: Vec<f32> = voiced
-        .iter()
-        .filter(|p| p.magnitude >= threshold)
-        .map(|p| p.pitch)
-        .collect();
-    pitch_tuning(&strong, bins_per_octave)
+    strong.clear();
+    strong.extend(
+        peaks
+            .iter()
+            .filter(voiced)
+            .filter(|p| p.magnitude >= threshold)
+            .map(|p| p.pitch),
+    );
+    pitch_tuning(strong, bins_per_octave)
 }
 
 /// `librosa.pitch_tuning(frequencies, resolution=0.01)`: the most common deviation of the
@@ -266,7 +280,10 @@ pub(crate) fn estimate_tuning(peaks: &[Peak], bins_per_octave: usize) -> f64 {
 /// ```
 pub fn pitch_tuning(frequencies: &[f32], bins_per_octave: usize) -> f64 {
     const N_BINS: usize = 100; // ceil(1 / resolution)
-    let edges = crate::mel::linspace(-0.5, 0.5, N_BINS + 1);
+    // numpy.linspace(-0.5, 0.5, N_BINS + 1), as `mel::linspace` computes it, on the stack.
+    let step = 1.0 / N_BINS as f64;
+    let mut edges: [f64; N_BINS + 1] = core::array::from_fn(|i| i as f64 * step - 0.5);
+    edges[N_BINS] = 0.5;
     let mut counts = [0u32; N_BINS];
     let mut any = false;
     let bpo = bins_per_octave as f32;

@@ -18,6 +18,11 @@ use crate::scratch;
 use crate::stft::Stft;
 use crate::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 
+thread_local! {
+    /// The peak tracker's buffers, reused from one signal to the next on each thread.
+    static PEAKS: std::cell::RefCell<PeakScratch> = std::cell::RefCell::new(PeakScratch::default());
+}
+
 /// A chroma filterbank, built by the first thread that needs it.
 type BankCell = Arc<OnceLock<ChromaFilterbank>>;
 
@@ -266,14 +271,16 @@ impl FeatureExtractor {
         }
         let t = match c.tuning {
             Tuning::Fixed(t) => t,
-            Tuning::Estimate => {
-                let mut peaks = Vec::new();
-                let mut scratch = PeakScratch::default();
+            Tuning::Estimate => PEAKS.with(|cell| {
+                let mut scratch = cell.borrow_mut();
+                let mut peaks = std::mem::take(&mut scratch.peaks);
+                peaks.clear();
                 for frame in spectrum.chunks_exact(n_bins) {
                     plan.pitch.peaks(frame, &mut scratch, &mut peaks);
                 }
-                estimate_tuning(&peaks, c.n_chroma)
-            }
+                scratch.peaks = peaks;
+                estimate_tuning(&mut scratch, c.n_chroma)
+            }),
         };
         let cell = self.chroma_bank(sample_rate, t);
         let fb = cell
@@ -413,21 +420,18 @@ impl FeatureExtractor {
             } else {
                 &a.mel_db
             };
-            let mut mean_db = vec![0.0f32; c.n_mels];
+            let mut mean_db = scratch::take(c.n_mels);
             pool(db, c.n_mels, a.n_frames, &mut mean_db, None);
             dct.apply(&mean_db, &mut means[..c.n_mfcc]);
+            scratch::give(mean_db);
             offset = c.n_mfcc;
         }
-        let groups: Vec<(&[f32], usize)> = [
+        let groups = [
             (c.groups.mfcc && offset == 0, &a.mfcc[..], c.n_mfcc),
             (c.groups.chroma, &a.chroma[..], c.n_chroma),
             (c.groups.mel, &a.mel[..], c.n_mels),
-        ]
-        .into_iter()
-        .filter(|(on, _, _)| *on)
-        .map(|(_, data, width)| (data, width))
-        .collect();
-        for (data, width) in groups {
+        ];
+        for (_, data, width) in groups.into_iter().filter(|(on, _, _)| *on) {
             let std = match c.pooling {
                 Pooling::Mean => None,
                 Pooling::MeanStd => Some(&mut stds[offset..offset + width]),
