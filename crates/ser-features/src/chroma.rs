@@ -4,14 +4,21 @@
 use crate::mel::fft_frequencies;
 use crate::simd::dot;
 
-/// Python's `%` (numpy's `remainder`): the result takes the divisor's sign.
+/// Python's `%` (numpy's `remainder`) for a positive divisor, with numpy's rounding but without
+/// a call to `fmod`: with `q = floor(a / b)` (moved by one if the division rounded across a
+/// multiple of `b`), `a - b q` is exact (`b q` is an integer multiple of a small integer, and
+/// Sterbenz's lemma covers the subtraction), and where numpy's `fmod(a, b) + b` rounds, this
+/// rounds the same exact value once.
 fn py_mod(a: f64, b: f64) -> f64 {
-    let r = a % b;
-    if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
-        r + b
-    } else {
-        r
+    let q = (a / b).floor();
+    let r = a - b * q;
+    if r < 0.0 {
+        return a - b * (q - 1.0);
     }
+    // `r` may round up to `b` itself for a tiny negative `a`, as numpy's `fmod(a, b) + b` does;
+    // only a quotient that was one too small leaves a non-negative remainder with one more.
+    let above = a - b * (q + 1.0);
+    if r >= b && above >= 0.0 { above } else { r }
 }
 
 /// A chroma filterbank: Gaussian bumps on the octave-folded log-frequency axis, equal to
@@ -321,6 +328,50 @@ pub fn pitch_tuning(frequencies: &[f32], bins_per_octave: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// numpy's `remainder` as the reference: `fmod`, then the divisor added to a remainder of
+    /// the other sign.
+    fn numpy_remainder(a: f64, b: f64) -> f64 {
+        let r = a % b;
+        if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
+            r + b
+        } else {
+            r
+        }
+    }
+
+    #[test]
+    fn py_mod_is_numpys_remainder() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for b in [12.0, 24.0, 7.0, 1.0] {
+            for i in 0..200_000 {
+                let a = match i % 3 {
+                    // Anywhere in the range the filterbank uses, negative values included.
+                    0 => (next() >> 11) as f64 / (1u64 << 53) as f64 * 600.0 - 200.0,
+                    // Next to a multiple of b, where the division rounds.
+                    1 => {
+                        let m = b * ((next() % 40) as f64 - 15.0);
+                        let ulps = (next() % 7) as i64 - 3;
+                        f64::from_bits((m.to_bits() as i64 + ulps) as u64)
+                    }
+                    _ => {
+                        f64::from_bits(next() % 0x4070_0000_0000_0000)
+                            * if i % 2 == 0 { 1.0 } else { -1.0 }
+                    }
+                };
+                if !a.is_finite() {
+                    continue;
+                }
+                assert_eq!(py_mod(a, b), numpy_remainder(a, b), "{a} % {b}");
+            }
+        }
+    }
 
     #[test]
     fn columns_are_unit_norm_before_octave_weighting() {

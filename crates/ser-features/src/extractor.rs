@@ -201,7 +201,15 @@ impl FeatureExtractor {
         })
     }
 
-    fn analyse(&self, signal: &[f32], sample_rate: u32, frame_mfcc: bool) -> Result<Analysis> {
+    /// The frames of `signal`; `checked` when its samples are known to be finite and in range
+    /// already (decoded audio is checked as it is decoded).
+    fn analyse(
+        &self,
+        signal: &[f32],
+        sample_rate: u32,
+        frame_mfcc: bool,
+        checked: bool,
+    ) -> Result<Analysis> {
         if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
             return Err(FeatureError::SampleRate {
                 sample_rate: sample_rate.into(),
@@ -210,7 +218,9 @@ impl FeatureExtractor {
         if signal.is_empty() {
             return Err(FeatureError::EmptySignal);
         }
-        check_samples(signal)?;
+        if !checked {
+            check_samples(signal)?;
+        }
         let resampled;
         let (signal, sr) = match self.config.sample_rate {
             Some(target) if target != sample_rate => {
@@ -350,7 +360,7 @@ impl FeatureExtractor {
     /// # Ok::<(), ser_features::FeatureError>(())
     /// ```
     pub fn frames(&self, signal: &[f32], sample_rate: u32) -> Result<FeatureFrames> {
-        let a = self.analyse(signal, sample_rate, true)?;
+        let a = self.analyse(signal, sample_rate, true, false)?;
         let c = &self.config;
         let shape = |data: Vec<f32>, rows: usize| -> Option<Array2<f32>> {
             if data.is_empty() && a.n_frames > 0 {
@@ -402,6 +412,17 @@ impl FeatureExtractor {
         sample_rate: u32,
         out: &mut [f32],
     ) -> Result<Option<f64>> {
+        self.extract_checked(signal, sample_rate, out, false)
+    }
+
+    /// [`FeatureExtractor::extract_into`], told whether the samples were checked already.
+    fn extract_checked(
+        &self,
+        signal: &[f32],
+        sample_rate: u32,
+        out: &mut [f32],
+        checked: bool,
+    ) -> Result<Option<f64>> {
         if out.len() != self.dim() {
             return Err(FeatureError::LengthMismatch {
                 what: "feature vector",
@@ -411,7 +432,7 @@ impl FeatureExtractor {
         }
         let c = &self.config;
         // The standard deviation of the MFCC needs every frame's; their mean does not.
-        let a = self.analyse(signal, sample_rate, c.pooling == Pooling::MeanStd)?;
+        let a = self.analyse(signal, sample_rate, c.pooling == Pooling::MeanStd, checked)?;
         let (means, stds) = out.split_at_mut(c.frame_dim());
         let mut offset = 0;
         if let (Some(dct), true) = (&self.dct, a.mfcc.is_empty()) {
@@ -457,7 +478,8 @@ impl FeatureExtractor {
         let audio = decode_file(path)?;
         let mut vector = vec![0.0; self.dim()];
         let tuning = self
-            .extract_into(&audio.samples, audio.sample_rate, &mut vector)
+            // decode_file checked every sample as it decoded them.
+            .extract_checked(&audio.samples, audio.sample_rate, &mut vector, true)
             .map_err(|e| e.in_file(path))?;
         Ok(FileFeatures {
             path: path.to_path_buf(),
