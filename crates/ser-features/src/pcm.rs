@@ -155,7 +155,13 @@ impl PcmDecoder {
     #[inline(always)]
     fn frames_of<const N: usize>(&self, bytes: &[u8], mono: &mut Vec<f32>, format: PcmFormat) {
         if self.channels == 1 {
-            mono.extend(bytes.chunks_exact(N).map(|b| format.value(b)));
+            // Into a slice of the right length, so that the loop is a plain map the compiler
+            // vectorises.
+            let start = mono.len();
+            mono.resize(start + bytes.len() / N, 0.0);
+            for (o, b) in mono[start..].iter_mut().zip(bytes.chunks_exact(N)) {
+                *o = format.value(b);
+            }
             return;
         }
         let n = self.channels as f32;
