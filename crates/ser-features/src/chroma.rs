@@ -176,6 +176,7 @@ impl PitchTracker {
     /// Appends the peaks of one frame (`spectrum` holds `n_fft / 2 + 1` non-negative values).
     ///
     /// `flags` is scratch space, reused across frames.
+    #[inline(always)]
     pub(crate) fn peaks(&self, spectrum: &[f32], flags: &mut PeakScratch, out: &mut Vec<Peak>) {
         let n = spectrum.len();
         // The feasible bins (150 Hz to 4 kHz, below Nyquist) never include the first or last

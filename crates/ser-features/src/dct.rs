@@ -83,9 +83,11 @@ impl DctII {
 /// assert_eq!(s, [0.0, -30.0, -80.0, -80.0]);
 /// ```
 pub fn power_to_db(values: &mut [f32], top_db: Option<f32>) {
-    for v in values.iter_mut() {
-        *v = decibels(v.max(1e-10));
-    }
+    crate::simd::with_avx(|| {
+        for v in values.iter_mut() {
+            *v = decibels(v.max(1e-10));
+        }
+    });
     if let Some(top_db) = top_db {
         let floor = crate::simd::max(values) - top_db;
         for v in values.iter_mut() {
@@ -101,7 +103,7 @@ pub fn power_to_db(values: &mut [f32], top_db: Option<f32>) {
 /// `x = 2^e m` with `m` in `[sqrt(1/2), sqrt(2))` from its bits; `ln m = 2 atanh(f)` with
 /// `f = (m - 1) / (m + 1)`, `|f| <= 0.172`, summed to `f^11 / 11` (the next term is below
 /// 1e-11 of the result) in f64, then rounded once to f32: within an ulp of the exact value.
-#[inline]
+#[inline(always)]
 fn decibels(x: f32) -> f32 {
     debug_assert!(x.is_normal() && x > 0.0, "decibels of {x}");
     const SQRT_2: f64 = std::f64::consts::SQRT_2;

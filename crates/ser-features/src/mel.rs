@@ -183,6 +183,7 @@ impl MelFilterbank {
     /// Mel power of one frame given its magnitude spectrum: `out[m] = sum_k W[m, k] |X_k|^2`.
     ///
     /// `magnitude` holds `n_bins` values and `out` `n_mels` (the caller checks the lengths).
+    #[inline(always)]
     pub(crate) fn apply_to_magnitude(&self, magnitude: &[f32], out: &mut [f32]) {
         for (o, f) in out.iter_mut().zip(&self.filters) {
             *o = dot_sq(&f.weights, &magnitude[f.start..f.start + f.weights.len()]);

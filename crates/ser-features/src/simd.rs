@@ -156,7 +156,9 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// `sum(w[i] * m[i]^2)`: a weighted sum of squared magnitudes, i.e. power, without a power
-/// buffer. Mel filters are short, so this is a plain loop with 8 accumulators.
+/// buffer. Mel filters are short, so this is a plain loop with 8 accumulators (inlined, so
+/// that inside [`with_avx`] they are one AVX vector: the same lanes, so the same bits).
+#[inline(always)]
 pub(crate) fn dot_sq(w: &[f32], m: &[f32]) -> f32 {
     let n = w.len().min(m.len());
     let mut acc = [0.0f32; 8];
@@ -171,6 +173,25 @@ pub(crate) fn dot_sq(w: &[f32], m: &[f32]) -> f32 {
         tail += x * (y * y);
     }
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// Runs `f` compiled for AVX when the CPU has it (`f` must be `#[inline(always)]` for the
+/// instructions to change), else as it is. Plain arithmetic gives the same bits either way:
+/// only the vector width differs, never the operations or their order.
+#[allow(unsafe_code)]
+pub(crate) fn with_avx<T>(f: impl FnOnce() -> T) -> T {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx")]
+        fn avx<T>(f: impl FnOnce() -> T) -> T {
+            f()
+        }
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX, checked just above.
+            return unsafe { avx(f) };
+        }
+    }
+    f()
 }
 
 /// The largest value of a non-empty slice of non-NaN floats (negative infinity when empty).

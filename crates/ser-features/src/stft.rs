@@ -136,10 +136,11 @@ impl Stft {
             frame.resize(self.n_fft, 0.0);
             spectrum.resize(self.fft.complex_len(), Complex::default());
             scratch.resize(self.fft.get_scratch_len(), Complex::default());
-            self.frames_into(signal, out, frame, spectrum, scratch)
+            crate::simd::with_avx(|| self.frames_into(signal, out, frame, spectrum, scratch))
         })
     }
 
+    #[inline(always)]
     fn frames_into(
         &self,
         signal: &[f32],
