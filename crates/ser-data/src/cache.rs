@@ -33,6 +33,11 @@ pub struct FeatureCache {
     config: String,
 }
 
+/// Part of every key: raised whenever a change of the extraction code changes any feature
+/// value (even by rounding), so that entries made by the old code are misses, not stale hits.
+/// 2: the mean MFCC made by one DCT of the mean dB spectrum.
+const EXTRACTION_VERSION: &[u8] = b"ser-features extraction 2";
+
 /// FNV-1a, 128 bits: a cache key, not a security boundary.
 fn fnv128(parts: &[&[u8]]) -> u128 {
     let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
@@ -82,10 +87,15 @@ impl FeatureCache {
 
     pub(crate) fn entry(&self, source: &Source) -> Option<Entry> {
         let key = match source {
-            Source::File(f) => fnv128(&[self.config.as_bytes(), &std::fs::read(&f.path).ok()?]),
+            Source::File(f) => fnv128(&[
+                EXTRACTION_VERSION,
+                self.config.as_bytes(),
+                &std::fs::read(&f.path).ok()?,
+            ]),
             Source::Demo(u) => {
                 let samples: Vec<u8> = u.samples.iter().flat_map(|v| v.to_le_bytes()).collect();
                 fnv128(&[
+                    EXTRACTION_VERSION,
                     self.config.as_bytes(),
                     &u.sample_rate.to_le_bytes(),
                     &samples,
