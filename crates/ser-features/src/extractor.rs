@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use ndarray::Array2;
 
@@ -22,9 +22,6 @@ thread_local! {
     /// The peak tracker's buffers, reused from one signal to the next on each thread.
     static PEAKS: std::cell::RefCell<PeakScratch> = std::cell::RefCell::new(PeakScratch::default());
 }
-
-/// A chroma filterbank, built by the first thread that needs it.
-type BankCell = Arc<OnceLock<ChromaFilterbank>>;
 
 /// What depends on the sample rate: built once per rate, then shared.
 #[derive(Debug)]
@@ -118,9 +115,7 @@ pub struct FeatureExtractor {
     stft: Stft,
     dct: Option<DctII>,
     plans: RwLock<HashMap<u32, Arc<RatePlan>>>,
-    /// One cell per (rate, tuning), filled once: threads that need the same bank at the same
-    /// time wait for one of them to build it rather than each building its own.
-    chroma_banks: RwLock<HashMap<(u32, u64), BankCell>>,
+    chroma_banks: RwLock<HashMap<(u32, u64), Arc<ChromaFilterbank>>>,
 }
 
 impl FeatureExtractor {
@@ -185,20 +180,24 @@ impl FeatureExtractor {
         Arc::clone(plans.entry(sample_rate).or_insert(plan))
     }
 
-    /// The cell of the chroma filterbank for `sample_rate` and `tuning` (filled by its first
-    /// user, [`FeatureExtractor::chroma_frames`]).
-    fn chroma_bank(&self, sample_rate: u32, tuning: f64) -> BankCell {
+    fn chroma_bank(&self, sample_rate: u32, tuning: f64) -> Arc<ChromaFilterbank> {
         let key = (sample_rate, tuning.to_bits());
-        let found = self
+        if let Some(fb) = self
             .chroma_banks
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
-            .map(Arc::clone);
-        found.unwrap_or_else(|| {
-            let mut banks = self.chroma_banks.write().unwrap_or_else(|p| p.into_inner());
-            Arc::clone(banks.entry(key).or_default())
-        })
+        {
+            return Arc::clone(fb);
+        }
+        let fb = Arc::new(ChromaFilterbank::new(
+            f64::from(sample_rate),
+            self.config.n_fft,
+            self.config.n_chroma,
+            tuning,
+        ));
+        let mut banks = self.chroma_banks.write().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(banks.entry(key).or_insert(fb))
     }
 
     /// The frames of `signal`; `checked` when its samples are known to be finite and in range
@@ -296,9 +295,7 @@ impl FeatureExtractor {
                 estimate_tuning(&mut scratch, c.n_chroma)
             }),
         };
-        let cell = self.chroma_bank(sample_rate, t);
-        let fb = cell
-            .get_or_init(|| ChromaFilterbank::new(f64::from(sample_rate), c.n_fft, c.n_chroma, t));
+        let fb = self.chroma_bank(sample_rate, t);
         let mut chroma = scratch::take(spectrum.len() / n_bins * c.n_chroma);
         for (frame, out) in spectrum
             .chunks_exact(n_bins)
