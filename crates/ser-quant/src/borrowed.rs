@@ -4,7 +4,7 @@
 use crate::bitwidth::{BitWidth, Precision};
 use crate::error::{QuantError, Result};
 use crate::mlp::argmax;
-use crate::model::{Reader, checked_body, read_width};
+use crate::model::{LayerHeader, Reader, checked_body, read_layer_header};
 use crate::pack::code;
 
 /// The little-endian f32 at index `i` of `bytes`.
@@ -93,29 +93,17 @@ fn read_codes<'a>(
 impl<'a> LayerRef<'a> {
     /// Reads and checks the next layer record (what [`crate::PackedModel::from_bytes`] checks).
     fn read(r: &mut Reader<'a>) -> Result<Self> {
-        let inputs = r.u32("a layer header")?;
-        let outputs = r.u32("a layer header")?;
-        let weight_width = read_width(r.u8("a layer header")?, "weight")?;
-        let bias_width = read_width(r.u8("a layer header")?, "bias")?;
-        let per_channel = r.u8("a layer header")?;
-        let reserved = r.u8("a layer header")?;
-        if inputs == 0 || outputs == 0 {
-            return Err(QuantError::Corrupt(alloc::format!(
-                "a {outputs} x {inputs} layer"
-            )));
-        }
-        if per_channel > 1 || reserved != 0 {
-            return Err(QuantError::Corrupt("unknown layer flags".into()));
-        }
+        let LayerHeader {
+            inputs,
+            outputs,
+            weight_width,
+            bias_width,
+            per_channel,
+        } = read_layer_header(r)?;
         let n = inputs
             .checked_mul(outputs)
             .ok_or(QuantError::Truncated { what: "a layer" })?;
         let Precision::Bits(bits) = weight_width else {
-            if bias_width != Precision::Full || per_channel != 0 {
-                return Err(QuantError::Corrupt(
-                    "an f32 layer with quantized parts".into(),
-                ));
-            }
             let weights = r.array(n, 4, "f32 weights")?;
             check_finite(weights, "f32 weights")?;
             let bias = r.array(outputs, 4, "f32 biases")?;
@@ -127,11 +115,7 @@ impl<'a> LayerRef<'a> {
                 bias: BiasRef::Full(bias),
             });
         };
-        let scales = r.array(
-            if per_channel == 1 { outputs } else { 1 },
-            4,
-            "weight scales",
-        )?;
+        let scales = r.array(if per_channel { outputs } else { 1 }, 4, "weight scales")?;
         check_finite(scales, "weight scales")?;
         let words = read_codes(r, n, bits, "weight codes")?;
         let bias = match bias_width {

@@ -444,7 +444,17 @@ pub(crate) fn read_width(code: u8, what: &str) -> Result<Precision> {
     }
 }
 
-fn read_layer(r: &mut Reader<'_>) -> Result<QuantizedLayer> {
+/// A layer record's header, checked: both readers of the file (owned and in place) start
+/// each layer with it.
+pub(crate) struct LayerHeader {
+    pub(crate) inputs: usize,
+    pub(crate) outputs: usize,
+    pub(crate) weight_width: Precision,
+    pub(crate) bias_width: Precision,
+    pub(crate) per_channel: bool,
+}
+
+pub(crate) fn read_layer_header(r: &mut Reader<'_>) -> Result<LayerHeader> {
     let inputs = r.u32("a layer header")?;
     let outputs = r.u32("a layer header")?;
     let weight_width = read_width(r.u8("a layer header")?, "weight")?;
@@ -457,12 +467,29 @@ fn read_layer(r: &mut Reader<'_>) -> Result<QuantizedLayer> {
     if per_channel > 1 || reserved != 0 {
         return Err(QuantError::Corrupt("unknown layer flags".into()));
     }
+    if weight_width == Precision::Full && (bias_width != Precision::Full || per_channel != 0) {
+        return Err(QuantError::Corrupt(
+            "an f32 layer with quantized parts".into(),
+        ));
+    }
+    Ok(LayerHeader {
+        inputs,
+        outputs,
+        weight_width,
+        bias_width,
+        per_channel: per_channel == 1,
+    })
+}
+
+fn read_layer(r: &mut Reader<'_>) -> Result<QuantizedLayer> {
+    let LayerHeader {
+        inputs,
+        outputs,
+        weight_width,
+        bias_width,
+        per_channel,
+    } = read_layer_header(r)?;
     let Precision::Bits(bits) = weight_width else {
-        if bias_width != Precision::Full || per_channel != 0 {
-            return Err(QuantError::Corrupt(
-                "an f32 layer with quantized parts".into(),
-            ));
-        }
         let n = inputs.checked_mul(outputs).ok_or(QuantError::Truncated {
             what: "f32 weights",
         })?;
@@ -470,7 +497,7 @@ fn read_layer(r: &mut Reader<'_>) -> Result<QuantizedLayer> {
         let bias = r.f32s(outputs, "f32 biases")?;
         return QuantizedLayer::full(weights, bias, outputs, inputs);
     };
-    let scales = r.f32s(if per_channel == 1 { outputs } else { 1 }, "weight scales")?;
+    let scales = r.f32s(if per_channel { outputs } else { 1 }, "weight scales")?;
     let codes = r.codes(outputs, inputs, bits, "weight codes")?;
     let bias = match bias_width {
         Precision::Full => Bias::Full(r.f32s(outputs, "f32 biases")?),
