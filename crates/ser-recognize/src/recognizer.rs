@@ -212,12 +212,13 @@ impl Recognizer {
 }
 
 /// `e`, naming `path` when it does not yet.
-fn in_file(e: RecognizeError, path: &Path) -> RecognizeError {
+pub(crate) fn in_file(e: RecognizeError, path: &Path) -> RecognizeError {
     match e {
         RecognizeError::Features(f) => RecognizeError::Features(f.in_file(path)),
         RecognizeError::SampleRate(m) => {
             RecognizeError::SampleRate(format!("{}: {m}", path.display()))
         }
+        RecognizeError::Empty(m) => RecognizeError::Empty(format!("{}: {m}", path.display())),
         other => other,
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use ser_features::AudioReader;
 
 use crate::error::RecognizeError;
-use crate::recognizer::Recognizer;
+use crate::recognizer::{Recognizer, in_file};
 use crate::stream::{StreamConfig, StreamEnd, WindowPrediction};
 
 impl Recognizer {
@@ -50,15 +50,7 @@ impl Recognizer {
         config: StreamConfig,
         on_window: &mut dyn FnMut(WindowPrediction) -> std::result::Result<(), E>,
     ) -> std::result::Result<StreamEnd, E> {
-        let named = |e: RecognizeError| match e {
-            RecognizeError::Features(f) => RecognizeError::Features(f.in_file(path)),
-            RecognizeError::SampleRate(m) => {
-                RecognizeError::SampleRate(format!("{}: {m}", path.display()))
-            }
-            RecognizeError::Empty(m) => RecognizeError::Empty(format!("{}: {m}", path.display())),
-            other => other,
-        };
-        let fail = |e: RecognizeError| E::from(named(e));
+        let fail = |e: RecognizeError| E::from(in_file(e, path));
         let features = |e: ser_features::FeatureError| E::from(RecognizeError::from(e));
         let mut reader = AudioReader::open(path).map_err(features)?;
         // The rate is known for certain once a packet is decoded; the first one is copied out
