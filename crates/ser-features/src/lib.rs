@@ -42,6 +42,7 @@ mod pcm;
 mod pooling;
 mod reader;
 mod resample;
+mod rfft;
 mod scratch;
 mod simd;
 mod stft;

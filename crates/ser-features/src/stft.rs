@@ -8,6 +8,7 @@ use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use crate::error::{FeatureError, Result};
+use crate::rfft::RealFftMagnitude;
 use crate::simd::magnitudes;
 
 /// The per-thread buffers of [`Stft::magnitude`]: one frame, its spectrum, the FFT's scratch.
@@ -44,7 +45,31 @@ pub struct Stft {
     n_fft: usize,
     hop_length: usize,
     window: Vec<f32>,
-    fft: Arc<dyn RealToComplex<f32>>,
+    fft: Fft,
+}
+
+/// The transform behind an [`Stft`]: the fused magnitude FFT for even sizes, realfft for odd.
+#[derive(Clone)]
+enum Fft {
+    Even(RealFftMagnitude),
+    Odd(Arc<dyn RealToComplex<f32>>),
+}
+
+impl Fft {
+    fn new(n: usize) -> Self {
+        match RealFftMagnitude::new(n) {
+            Some(fft) => Fft::Even(fft),
+            None => Fft::Odd(RealFftPlanner::<f32>::new().plan_fft_forward(n)),
+        }
+    }
+
+    /// Complex values of the spectrum buffer, and of the scratch.
+    fn buffer_lens(&self, n: usize) -> (usize, usize) {
+        match self {
+            Fft::Even(fft) => (n / 2, fft.scratch_len()),
+            Fft::Odd(fft) => (fft.complex_len(), fft.get_scratch_len()),
+        }
+    }
 }
 
 impl fmt::Debug for Stft {
@@ -81,12 +106,11 @@ impl Stft {
                 reason: "must be >= 1".into(),
             });
         }
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
         Ok(Stft {
             n_fft,
             hop_length,
             window: hann_window(n_fft),
-            fft,
+            fft: Fft::new(n_fft),
         })
     }
 
@@ -133,9 +157,10 @@ impl Stft {
         FFT_BUFFERS.with(|b| {
             let mut b = b.borrow_mut();
             let (frame, spectrum, scratch) = &mut *b;
+            let (spectrum_len, scratch_len) = self.fft.buffer_lens(self.n_fft);
             frame.resize(self.n_fft, 0.0);
-            spectrum.resize(self.fft.complex_len(), Complex::default());
-            scratch.resize(self.fft.get_scratch_len(), Complex::default());
+            spectrum.resize(spectrum_len, Complex::default());
+            scratch.resize(scratch_len, Complex::default());
             crate::simd::with_avx(|| self.frames_into(signal, out, frame, spectrum, scratch))
         })
     }
@@ -169,15 +194,20 @@ impl Stft {
             {
                 *x = s * w;
             }
-            // realfft only fails on buffers of the wrong length; these come from the plan.
-            self.fft
-                .process_with_scratch(frame, spectrum, scratch)
-                .map_err(|_| FeatureError::LengthMismatch {
-                    what: "FFT input",
-                    expected: self.n_fft,
-                    got: frame.len(),
-                })?;
-            magnitudes(spectrum, row);
+            match &self.fft {
+                Fft::Even(fft) => fft.process(frame, spectrum, scratch, row),
+                Fft::Odd(fft) => {
+                    // realfft only fails on buffers of the wrong length; these come from the
+                    // plan.
+                    fft.process_with_scratch(frame, spectrum, scratch)
+                        .map_err(|_| FeatureError::LengthMismatch {
+                            what: "FFT input",
+                            expected: self.n_fft,
+                            got: frame.len(),
+                        })?;
+                    magnitudes(spectrum, row);
+                }
+            }
         }
         Ok(())
     }
