@@ -140,8 +140,8 @@ pub(crate) struct PitchTracker {
 /// Scratch buffers of [`PitchTracker::peaks`], reused across frames.
 #[derive(Debug, Default)]
 pub(crate) struct PeakScratch {
-    gated: Vec<f32>,
-    is_max: Vec<u8>,
+    /// Bit `j` says bin `lo + j` is a local maximum (see [`crate::simd::local_maxima`]).
+    maxima: Vec<u64>,
     /// The peaks of every frame so far, and the buffers of [`estimate_tuning`].
     pub(crate) peaks: Vec<Peak>,
     magnitudes: Vec<f32>,
@@ -189,27 +189,20 @@ impl PitchTracker {
             return;
         }
         let reference = 0.1f32 * crate::simd::max(spectrum);
-        // librosa's localmax of the gated spectrum: x[i] > x[i-1] and x[i] >= x[i+1], with
-        // gated-out bins at 0 (which can never be a strict maximum). Both passes are
-        // branch-free and vectorise; only the few flagged bins are visited below.
-        let gated = &mut flags.gated;
-        gated.clear();
-        gated.extend(
-            spectrum[lo - 1..hi + 1]
-                .iter()
-                .map(|&v| if v > reference { v } else { 0.0 }),
-        );
-        let is_max = &mut flags.is_max;
-        is_max.clear();
-        is_max.resize(hi - lo, 0);
-        for ((m, l), (c, r)) in is_max
-            .iter_mut()
-            .zip(gated.iter())
-            .zip(gated[1..].iter().zip(&gated[2..]))
-        {
-            *m = u8::from(c > l) & u8::from(c >= r);
-        }
-        for (offset, _) in flags.is_max.iter().enumerate().filter(|(_, f)| **f != 0) {
+        // librosa's localmax of the gated spectrum (bins at most `reference` set to 0), as bit
+        // flags; only the few flagged bins are visited below.
+        crate::simd::local_maxima(spectrum, lo..hi, reference, &mut flags.maxima);
+        let flagged = flags.maxima.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let j = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    64 * w + j
+                })
+            })
+        });
+        for offset in flagged {
             let i = lo + offset;
             let (below, mid, above) = (spectrum[i - 1], spectrum[i], spectrum[i + 1]);
             // Parabolic interpolation and gradient at bin i, with librosa's mixed f32/f64

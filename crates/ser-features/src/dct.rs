@@ -83,11 +83,14 @@ impl DctII {
 /// assert_eq!(s, [0.0, -30.0, -80.0, -80.0]);
 /// ```
 pub fn power_to_db(values: &mut [f32], top_db: Option<f32>) {
-    crate::simd::with_avx(|| {
-        for v in values.iter_mut() {
-            *v = decibels(v.max(1e-10));
-        }
-    });
+    crate::simd::with_avx(
+        #[inline(always)]
+        || {
+            for v in values.iter_mut() {
+                *v = decibels(v.max(1e-10));
+            }
+        },
+    );
     if let Some(top_db) = top_db {
         let floor = crate::simd::max(values) - top_db;
         for v in values.iter_mut() {

@@ -238,14 +238,17 @@ impl FeatureExtractor {
 
         let mel = plan.mel.as_ref().map_or_else(Vec::new, |fb| {
             let mut mel = scratch::take(n_frames * c.n_mels);
-            crate::simd::with_avx(|| {
-                for (frame, out) in spectrum
-                    .chunks_exact(n_bins)
-                    .zip(mel.chunks_exact_mut(c.n_mels))
-                {
-                    fb.apply_to_magnitude(frame, out);
-                }
-            });
+            crate::simd::with_avx(
+                #[inline(always)]
+                || {
+                    for (frame, out) in spectrum
+                        .chunks_exact(n_bins)
+                        .zip(mel.chunks_exact_mut(c.n_mels))
+                    {
+                        fb.apply_to_magnitude(frame, out);
+                    }
+                },
+            );
             mel
         });
         let (chroma, tuning) = if c.groups.chroma {
@@ -286,11 +289,14 @@ impl FeatureExtractor {
                 let mut scratch = cell.borrow_mut();
                 let mut peaks = std::mem::take(&mut scratch.peaks);
                 peaks.clear();
-                crate::simd::with_avx(|| {
-                    for frame in spectrum.chunks_exact(n_bins) {
-                        plan.pitch.peaks(frame, &mut scratch, &mut peaks);
-                    }
-                });
+                crate::simd::with_avx(
+                    #[inline(always)]
+                    || {
+                        for frame in spectrum.chunks_exact(n_bins) {
+                            plan.pitch.peaks(frame, &mut scratch, &mut peaks);
+                        }
+                    },
+                );
                 scratch.peaks = peaks;
                 estimate_tuning(&mut scratch, c.n_chroma)
             }),

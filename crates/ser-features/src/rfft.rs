@@ -33,7 +33,11 @@ impl RealFftMagnitude {
             return None;
         }
         // The same count and values as realfft's `RealToComplexEven::new`.
-        let count = if n.is_multiple_of(4) { n / 4 } else { n / 4 + 1 };
+        let count = if n.is_multiple_of(4) {
+            n / 4
+        } else {
+            n / 4 + 1
+        };
         let (twiddle_re, twiddle_im) = (1..count)
             .map(|k| {
                 let angle = -2f64 * std::f64::consts::PI / n as f64 * k as f64;

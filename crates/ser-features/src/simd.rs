@@ -88,6 +88,39 @@ mod x86 {
         out
     }
 
+    /// [`super::local_maxima`] eight bins at a time, over the whole blocks of eight in
+    /// `lo..hi` (bounds checked by the caller); returns how many bins it did.
+    #[target_feature(enable = "avx")]
+    pub(super) fn local_maxima_avx(
+        x: &[f32],
+        lo: usize,
+        hi: usize,
+        reference: f32,
+        words: &mut [u64],
+    ) -> usize {
+        let n = (hi - lo) / 8 * 8;
+        assert!(lo >= 1 && lo + n < x.len() && words.len() * 64 >= n);
+        // SAFETY: AVX is enabled for this function (the caller checked the CPU); each block
+        // loads x[b - 1 .. b + 9] for b = lo + j, j + 8 <= n, inside `x` by the assertion.
+        unsafe {
+            let r = _mm256_set1_ps(reference);
+            for j in (0..n).step_by(8) {
+                let p = x.as_ptr().add(lo + j);
+                let [below, mid, above] = [p.sub(1), p, p.add(1)].map(|q| {
+                    let v = _mm256_loadu_ps(q);
+                    _mm256_and_ps(_mm256_cmp_ps(v, r, _CMP_GT_OQ), v)
+                });
+                let is_max = _mm256_and_ps(
+                    _mm256_cmp_ps(mid, below, _CMP_GT_OQ),
+                    _mm256_cmp_ps(mid, above, _CMP_GE_OQ),
+                );
+                let bits = _mm256_movemask_ps(is_max) as u32 as u64;
+                words[j / 64] |= bits << (j % 64);
+            }
+        }
+        n
+    }
+
     /// `out[k] = sqrt(re^2 + im^2)` eight at a time with AVX. The caller checks that AVX is
     /// available.
     #[target_feature(enable = "avx")]
@@ -211,6 +244,41 @@ pub(crate) fn max(values: &[f32]) -> f32 {
     m
 }
 
+/// Flags the local maxima of `x` gated at `reference` (values at most `reference` count as 0)
+/// in `bins`: bit `j` of `words` is set when bin `b = bins.start + j` has `g(b) > g(b - 1)`
+/// and `g(b) >= g(b + 1)`, librosa's `localmax`. A gated bin is 0 and so never a strict
+/// maximum. Comparisons are exact, so every kernel sets the same bits. `bins` must have a
+/// neighbour on each side inside `x`.
+#[allow(unsafe_code)]
+pub(crate) fn local_maxima(
+    x: &[f32],
+    bins: std::ops::Range<usize>,
+    reference: f32,
+    words: &mut Vec<u64>,
+) {
+    let (lo, hi) = (bins.start, bins.end);
+    assert!(lo >= 1 && hi < x.len() && lo <= hi);
+    words.clear();
+    words.resize((hi - lo).div_ceil(64), 0);
+    #[cfg(target_arch = "x86_64")]
+    let done = if std::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU supports AVX, checked just above.
+        unsafe { x86::local_maxima_avx(x, lo, hi, reference, words) }
+    } else {
+        0
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    let gate = |v: f32| if v > reference { v } else { 0.0 };
+    for j in done..hi - lo {
+        let b = lo + j;
+        let c = gate(x[b]);
+        if c > gate(x[b - 1]) && c >= gate(x[b + 1]) {
+            words[j / 64] |= 1 << (j % 64);
+        }
+    }
+}
+
 /// `out[k] = |spectrum[k]|` over the shorter length (square root of the rounded power, which
 /// every instruction set computes exactly alike).
 #[allow(unsafe_code)]
@@ -250,6 +318,31 @@ mod tests {
                 (dot_sq(&a, &b) as f64 - reference_sq).abs() < 1e-5,
                 "n = {n}"
             );
+        }
+    }
+
+    #[test]
+    fn local_maxima_are_librosas_on_the_gated_values() {
+        // Plateaus, zeros and values at the gate, at every offset of the eight-bin blocks.
+        let x: Vec<f32> = (0..300)
+            .map(|i| [0.0, 0.5, 0.5, 0.2, 0.9, 0.1, 0.3, 0.3, 0.3, 0.25][(i * 7 + i / 13) % 10])
+            .collect();
+        let mut words = Vec::new();
+        for (lo, hi) in [(1, 299), (1, 1), (5, 6), (20, 150), (3, 70), (7, 200)] {
+            for reference in [0.0, 0.25, 0.3, 1.0] {
+                local_maxima(&x, lo..hi, reference, &mut words);
+                let g = |v: f32| if v > reference { v } else { 0.0 };
+                for b in lo..hi {
+                    let want = g(x[b]) > g(x[b - 1]) && g(x[b]) >= g(x[b + 1]);
+                    let j = b - lo;
+                    let got = words[j / 64] >> (j % 64) & 1 == 1;
+                    assert_eq!(got, want, "bins {lo}..{hi}, gate {reference}, bin {b}");
+                }
+                assert!(words.iter().enumerate().all(|(w, &word)| {
+                    let bits = (hi - lo).saturating_sub(64 * w).min(64);
+                    bits == 64 || word >> bits == 0
+                }));
+            }
         }
     }
 

@@ -161,7 +161,10 @@ impl Stft {
             frame.resize(self.n_fft, 0.0);
             spectrum.resize(spectrum_len, Complex::default());
             scratch.resize(scratch_len, Complex::default());
-            crate::simd::with_avx(|| self.frames_into(signal, out, frame, spectrum, scratch))
+            crate::simd::with_avx(
+                #[inline(always)]
+                || self.frames_into(signal, out, frame, spectrum, scratch),
+            )
         })
     }
 
