@@ -303,12 +303,7 @@ impl FeatureExtractor {
         };
         let fb = self.chroma_bank(sample_rate, t);
         let mut chroma = scratch::take(spectrum.len() / n_bins * c.n_chroma);
-        for (frame, out) in spectrum
-            .chunks_exact(n_bins)
-            .zip(chroma.chunks_exact_mut(c.n_chroma))
-        {
-            fb.apply_normalised(frame, out);
-        }
+        fb.apply_normalised(spectrum, &mut chroma);
         (chroma, Some(t))
     }
 

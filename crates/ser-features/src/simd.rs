@@ -121,6 +121,37 @@ mod x86 {
         n
     }
 
+    /// [`lanes_avx`] of `a` and of `c`, both against `b`: each chunk of `b` is loaded once for
+    /// the two (the lanes of each are those of [`lanes_avx`], so the same bits).
+    #[target_feature(enable = "avx")]
+    pub(super) fn lanes2_avx(a: &[f32], c: &[f32], b: &[f32]) -> [[f32; LANES]; 2] {
+        let mut out = [[0.0f32; LANES]; 2];
+        // SAFETY: AVX is enabled for this function (the caller checked the CPU); every load
+        // reads 8 floats inside a 32-float chunk, and every store writes 8 floats inside `out`.
+        unsafe {
+            let mut acc_a = [_mm256_setzero_ps(); 4];
+            let mut acc_c = [_mm256_setzero_ps(); 4];
+            let chunks = a
+                .chunks_exact(LANES)
+                .zip(c.chunks_exact(LANES))
+                .zip(b.chunks_exact(LANES));
+            for ((x, z), y) in chunks {
+                for j in 0..4 {
+                    let yv = _mm256_loadu_ps(y.as_ptr().add(8 * j));
+                    let xv = _mm256_loadu_ps(x.as_ptr().add(8 * j));
+                    let zv = _mm256_loadu_ps(z.as_ptr().add(8 * j));
+                    acc_a[j] = _mm256_add_ps(acc_a[j], _mm256_mul_ps(xv, yv));
+                    acc_c[j] = _mm256_add_ps(acc_c[j], _mm256_mul_ps(zv, yv));
+                }
+            }
+            for j in 0..4 {
+                _mm256_storeu_ps(out[0].as_mut_ptr().add(8 * j), acc_a[j]);
+                _mm256_storeu_ps(out[1].as_mut_ptr().add(8 * j), acc_c[j]);
+            }
+        }
+        out
+    }
+
     /// `out[k] = sqrt(re^2 + im^2)` eight at a time with AVX. The caller checks that AVX is
     /// available.
     #[target_feature(enable = "avx")]
@@ -186,6 +217,28 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
         tail += x * y;
     }
     tree_sum(&lanes) + tail
+}
+
+/// `(dot(a, b), dot(c, b))` for `a` and `c` of one length: the same bits as two [`dot`]s, with
+/// `b` read once.
+#[allow(unsafe_code)]
+pub(crate) fn dot2(a: &[f32], c: &[f32], b: &[f32]) -> (f32, f32) {
+    #[cfg(target_arch = "x86_64")]
+    if a.len() == c.len() && std::is_x86_feature_detected!("avx") {
+        let n = a.len().min(b.len());
+        let split = n / LANES * LANES;
+        // SAFETY: the CPU supports AVX, checked just above.
+        let [la, lc] = unsafe { x86::lanes2_avx(&a[..split], &c[..split], &b[..split]) };
+        let tail = |x: &[f32]| {
+            let mut t = 0.0f32;
+            for (p, q) in x[split..n].iter().zip(&b[split..n]) {
+                t += p * q;
+            }
+            t
+        };
+        return (tree_sum(&la) + tail(a), tree_sum(&lc) + tail(c));
+    }
+    (dot(a, b), dot(c, b))
 }
 
 /// `sum(w[i] * m[i]^2)`: a weighted sum of squared magnitudes, i.e. power, without a power
@@ -343,6 +396,18 @@ mod tests {
                     bits == 64 || word >> bits == 0
                 }));
             }
+        }
+    }
+
+    #[test]
+    fn dot2_is_two_dots() {
+        for n in [0, 5, 31, 32, 33, 100, 1025] {
+            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let c: Vec<f32> = (0..n).map(|i| (i as f32 * 0.73).cos() * 3.0).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let (x, y) = dot2(&a, &c, &b);
+            assert_eq!(x.to_bits(), dot(&a, &b).to_bits(), "n = {n}");
+            assert_eq!(y.to_bits(), dot(&c, &b).to_bits(), "n = {n}");
         }
     }
 
