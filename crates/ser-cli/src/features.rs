@@ -78,6 +78,33 @@ fn outputs(out: &Path, npy: bool) -> Vec<PathBuf> {
     files
 }
 
+/// Writes the table to `out` (CSV, or npy with its row and column files), or CSV to stdout.
+fn write_outputs(
+    out: Option<&Path>,
+    npy: bool,
+    with_tuning: bool,
+    extraction: &Extraction,
+) -> Result<(), CliError> {
+    match (out, npy) {
+        (Some(out), true) => write_npy_files(out, extraction)?,
+        (Some(out), false) => write_atomically(out, |w| extraction.write_csv(w, with_tuning))?,
+        (None, _) => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            match extraction
+                .write_csv(&mut lock, with_tuning)
+                .and_then(|_| lock.flush())
+            {
+                Ok(()) => {}
+                // A closed pipe (`| head`) is the reader's choice, not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(CliError(format!("cannot write to stdout: {e}"))),
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let config = config_from(m)?;
     let extractor = FeatureExtractor::new(config)?;
@@ -104,23 +131,8 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let sources = sources(&paths, &kind, m.get_flag("demo"))?;
     let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
     let extraction = extract_with_progress(sources, &extractor, None, &pool, m.get_flag("quiet"));
-    match (&out, npy) {
-        (Some(out), true) => write_npy_files(out, &extraction)?,
-        (Some(out), false) => write_atomically(out, |w| extraction.write_csv(w, with_tuning))?,
-        (None, _) => {
-            let stdout = std::io::stdout();
-            let mut lock = std::io::BufWriter::new(stdout.lock());
-            match extraction
-                .write_csv(&mut lock, with_tuning)
-                .and_then(|_| lock.flush())
-            {
-                Ok(()) => {}
-                // A closed pipe (`| head`) is the reader's choice, not an error.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(e) => return Err(CliError(format!("cannot write to stdout: {e}"))),
-            }
-        }
-    }
+    // Rows are formatted in parallel: in the pool, so `--jobs` holds for the writing too.
+    pool.install(|| write_outputs(out.as_deref(), npy, with_tuning, &extraction))?;
     if let Some(out) = &out {
         // The configuration beside the features, so `ser train` and `ser eval` can check it.
         let sidecar = Sidecar {

@@ -113,32 +113,50 @@ pub fn write_features<'a>(
     with_tuning: bool,
     rows: impl IntoIterator<Item = FeatureRow<'a>>,
 ) -> std::io::Result<()> {
-    write!(w, "path,label,speaker")?;
-    for name in names {
-        write!(w, ",{}", field(name))?;
-    }
-    writeln!(w, "{}", if with_tuning { ",tuning" } else { "" })?;
+    write_header(w, names, with_tuning)?;
+    let mut line = String::new();
     for row in rows {
-        write!(
-            w,
-            "{},{},{}",
-            field(row.path),
-            field(row.label.unwrap_or("")),
-            field(row.speaker.unwrap_or(""))
-        )?;
-        for v in row.values {
-            write!(w, ",{v}")?;
-        }
-        if with_tuning {
-            write!(
-                w,
-                ",{}",
-                row.tuning.map_or(String::new(), |t| t.to_string())
-            )?;
-        }
-        writeln!(w)?;
+        line.clear();
+        format_row(&row, with_tuning, &mut line);
+        w.write_all(line.as_bytes())?;
     }
     Ok(())
+}
+
+/// The header line of [`write_features`].
+pub(crate) fn write_header(
+    w: &mut dyn Write,
+    names: &[String],
+    with_tuning: bool,
+) -> std::io::Result<()> {
+    let mut line = String::from("path,label,speaker");
+    for name in names {
+        line.push(',');
+        line.push_str(&field(name));
+    }
+    line.push_str(if with_tuning { ",tuning\n" } else { "\n" });
+    w.write_all(line.as_bytes())
+}
+
+/// Appends one row of [`write_features`], with its line ending, to `line`.
+pub(crate) fn format_row(row: &FeatureRow<'_>, with_tuning: bool, line: &mut String) {
+    use std::fmt::Write as _;
+    line.push_str(&field(row.path));
+    line.push(',');
+    line.push_str(&field(row.label.unwrap_or("")));
+    line.push(',');
+    line.push_str(&field(row.speaker.unwrap_or("")));
+    for v in row.values {
+        // Writing to a String cannot fail.
+        let _ = write!(line, ",{v}");
+    }
+    if with_tuning {
+        line.push(',');
+        if let Some(t) = row.tuning {
+            let _ = write!(line, "{t}");
+        }
+    }
+    line.push('\n');
 }
 
 #[cfg(test)]

@@ -266,6 +266,31 @@ impl Extraction {
                 values: &x.vector,
                 tuning: x.tuning,
             });
-        crate::csv::write_features(w, &self.feature_names, with_tuning, rows)
+        #[cfg(not(feature = "parallel"))]
+        return crate::csv::write_features(w, &self.feature_names, with_tuning, rows);
+        // Formatting the values costs more than the extraction's last few files: rows are
+        // formatted in parallel, a block at a time (bounded memory), and written in order.
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            crate::csv::write_header(w, &self.feature_names, with_tuning)?;
+            let rows: Vec<_> = rows.collect();
+            for block in rows.chunks(1024) {
+                let lines: Vec<String> = block
+                    .par_chunks(64)
+                    .map(|chunk| {
+                        let mut text = String::new();
+                        for row in chunk {
+                            crate::csv::format_row(row, with_tuning, &mut text);
+                        }
+                        text
+                    })
+                    .collect();
+                for text in &lines {
+                    w.write_all(text.as_bytes())?;
+                }
+            }
+            Ok(())
+        }
     }
 }

@@ -288,3 +288,59 @@ fn a_path_that_is_not_utf8_is_skipped_with_a_reason_not_renamed() {
     assert_eq!(listing.skipped[0].path, bad);
     assert!(listing.skipped[0].reason.contains("not valid UTF-8"));
 }
+
+#[test]
+fn a_large_table_is_written_row_for_row_in_order() {
+    use ser_data::corpus::LabelledFile;
+    use ser_data::csv::{FeatureRow, write_features};
+    use ser_data::{Extracted, Extraction, Source};
+    // More rows than one block of the parallel writer, with quoted names and odd values.
+    let rows: Vec<(Source, Extracted)> = (0..2500)
+        .map(|i| {
+            let file = LabelledFile {
+                path: format!("dir/f{i},\"x\".wav").into(),
+                label: (i % 3 != 0).then(|| format!("l{}", i % 7)),
+                speaker: (i % 5 != 0).then(|| format!("s{}", i % 4)),
+            };
+            let vector = (0..5).map(|j| (i * 5 + j) as f32 * 1.0e-3 - 0.7).collect();
+            let tuning = (i % 2 == 0).then_some(i as f64 * 0.001 - 0.5);
+            (
+                Source::File(file),
+                Extracted {
+                    vector,
+                    tuning,
+                    sample_rate: 16_000,
+                },
+            )
+        })
+        .collect();
+    let names: Vec<String> = (0..5).map(|j| format!("f{j}")).collect();
+    let extraction = Extraction {
+        rows,
+        failures: Vec::new(),
+        cache_hits: 0,
+        feature_names: names.clone(),
+    };
+    for with_tuning in [false, true] {
+        let mut written = Vec::new();
+        extraction.write_csv(&mut written, with_tuning).unwrap();
+        let sources: Vec<(String, &Source, &Extracted)> = extraction
+            .rows
+            .iter()
+            .map(|(s, x)| (s.name(), s, x))
+            .collect();
+        let mut expected = Vec::new();
+        let rows = sources.iter().map(|(name, s, x)| FeatureRow {
+            path: name,
+            label: s.label(),
+            speaker: s.speaker(),
+            values: &x.vector,
+            tuning: x.tuning,
+        });
+        write_features(&mut expected, &names, with_tuning, rows).unwrap();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
+    }
+}
