@@ -36,6 +36,19 @@ impl PcmFormat {
         }
     }
 
+    /// Whether samples are integers: their values lie in `[-1, 1]`, so they (and their mix to
+    /// mono) can never be NaN, infinite or out of range.
+    ///
+    /// ```
+    /// use ser_features::PcmFormat;
+    ///
+    /// assert!(PcmFormat::S16Le.is_integer());
+    /// assert!(!PcmFormat::F32Le.is_integer());
+    /// ```
+    pub fn is_integer(self) -> bool {
+        !matches!(self, PcmFormat::F32Le | PcmFormat::F64Le)
+    }
+
     /// The format of a name as `ser listen --format` takes it: `u8`, `s16le`, `s24le`, `s32le`,
     /// `f32le`, `f64le`.
     pub fn from_name(name: &str) -> Option<PcmFormat> {
