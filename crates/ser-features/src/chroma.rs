@@ -21,6 +21,7 @@ fn normalise(out: &mut [f32]) {
 /// multiple of `b`), `a - b q` is exact (`b q` is an integer multiple of a small integer, and
 /// Sterbenz's lemma covers the subtraction), and where numpy's `fmod(a, b) + b` rounds, this
 /// rounds the same exact value once.
+#[inline(always)]
 fn py_mod(a: f64, b: f64) -> f64 {
     let q = (a / b).floor();
     let r = a - b * q;
@@ -31,6 +32,49 @@ fn py_mod(a: f64, b: f64) -> f64 {
     // only a quotient that was one too small leaves a non-negative remainder with one more.
     let above = a - b * (q + 1.0);
     if r >= b && above >= 0.0 { above } else { r }
+}
+
+/// `e^x` for each value: [`exp`] when every value is above -700, else the standard library's.
+#[inline(always)]
+fn exp_in_place(values: &mut [f64]) {
+    if values.iter().all(|&x| x >= -700.0) {
+        values.iter_mut().for_each(|x| *x = exp(*x));
+    } else {
+        values.iter_mut().for_each(|x| *x = x.exp());
+    }
+}
+
+/// `e^x` for `x` in `[-700, 0]`, within an ulp, in plain arithmetic that vectorises and that
+/// every CPU rounds alike: `x = k ln 2 + r` (Cody and Waite's two-part `ln 2`), `|r| <= ln 2 / 2`,
+/// `e^r` by its Taylor series to `r^13 / 13!` (the next term is below 1e-17 of the sum), scaled
+/// by `2^k` from its bits.
+#[inline(always)]
+fn exp(x: f64) -> f64 {
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const INVERSE_FACTORIALS: [f64; 13] = [
+        1.0 / 479_001_600.0,
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        1.0 / 2.0,
+        1.0,
+        1.0,
+    ];
+    let k = (x * std::f64::consts::LOG2_E).round_ties_even();
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut p = 1.0 / 6_227_020_800.0;
+    for c in INVERSE_FACTORIALS {
+        p = p * r + c;
+    }
+    // `k` is in [-1010, 0] for x in [-700, 0]: a normal power of two.
+    p * f64::from_bits(((k as i64 + 1023) as u64) << 52)
 }
 
 /// A chroma filterbank: Gaussian bumps on the octave-folded log-frequency axis, equal to
@@ -77,20 +121,30 @@ impl ChromaFilterbank {
         let n2 = (nc / 2.0).round_ties_even();
         let mut column = vec![0f64; n_chroma];
         let mut wts = vec![0f64; n_chroma * n_bins];
-        for k in 0..n_bins {
-            for (c, w) in column.iter_mut().enumerate() {
-                let d = py_mod(frqbins[k] - c as f64 + n2 + 10.0 * nc, nc) - n2;
-                *w = (-0.5 * (2.0 * d / binwidth[k]).powi(2)).exp();
-            }
-            let mut len = column.iter().map(|w| w * w).sum::<f64>().powf(0.5);
-            if len < f64::MIN_POSITIVE {
-                len = 1.0;
-            }
-            let octave = (-0.5 * ((frqbins[k] / nc - CTROCT) / OCTWIDTH).powi(2)).exp();
-            for (c, w) in column.iter().enumerate() {
-                wts[c * n_bins + k] = w / len * octave;
-            }
-        }
+        // 12 exponentials per column dominate the build (one build per tuning on a corpus):
+        // with AVX the column vectorises, four at a time.
+        crate::simd::with_avx(
+            #[inline(always)]
+            || {
+                for k in 0..n_bins {
+                    let (f, width) = (frqbins[k], binwidth[k]);
+                    for (c, w) in column.iter_mut().enumerate() {
+                        let d = py_mod(f - c as f64 + n2 + 10.0 * nc, nc) - n2;
+                        let z = 2.0 * d / width;
+                        *w = -0.5 * (z * z);
+                    }
+                    exp_in_place(&mut column);
+                    let mut len = column.iter().map(|w| w * w).sum::<f64>().sqrt();
+                    if len < f64::MIN_POSITIVE {
+                        len = 1.0;
+                    }
+                    let octave = (-0.5 * ((f / nc - CTROCT) / OCTWIDTH).powi(2)).exp();
+                    for (c, w) in column.iter().enumerate() {
+                        wts[c * n_bins + k] = w / len * octave;
+                    }
+                }
+            },
+        );
         // Start at C rather than A: roll the rows by -3 bins per 12.
         let roll = 3 * (n_chroma / 12);
         let mut weights = vec![0f32; n_chroma * n_bins];
@@ -291,6 +345,25 @@ pub(crate) fn estimate_tuning(scratch: &mut PeakScratch, bins_per_octave: usize)
     pitch_tuning(strong, bins_per_octave)
 }
 
+/// numpy.histogram's bin of `r` over the ascending `edges`: `[e_j, e_j+1)`, except the last
+/// bin, which is closed; `None` outside. The edges are evenly spaced, so the bin is found from
+/// a guess within one of it, then moved to `edges.partition_point(|e| e <= r) - 1` exactly.
+fn histogram_bin(edges: &[f64], r: f64) -> Option<usize> {
+    let n = edges.len() - 1;
+    if !(r >= edges[0] && r <= edges[n]) {
+        return None;
+    }
+    let guess = (r - edges[0]) / (edges[n] - edges[0]) * n as f64;
+    let mut bin = (guess as usize).min(n - 1);
+    while bin + 1 < n && edges[bin + 1] <= r {
+        bin += 1;
+    }
+    while bin > 0 && edges[bin] > r {
+        bin -= 1;
+    }
+    Some(bin)
+}
+
 /// `librosa.pitch_tuning(frequencies, resolution=0.01)`: the most common deviation of the
 /// frequencies from the equal-tempered grid, in fractions of a bin, in `[-0.5, 0.5)`.
 /// Returns 0 when no frequency is positive (librosa warns and does the same).
@@ -317,7 +390,9 @@ pub fn pitch_tuning(frequencies: &[f32], bins_per_octave: usize) -> f64 {
         any = true;
         let octs = (f / 27.5f32).log2();
         let x = bpo * octs;
-        let mut r = x % 1.0;
+        // `x % 1.0`, exactly (the fraction bits of `x`, with its sign; a zero of either sign
+        // is treated alike below).
+        let mut r = x - x.trunc();
         if r != 0.0 && r < 0.0 {
             r += 1.0;
         }
@@ -325,10 +400,7 @@ pub fn pitch_tuning(frequencies: &[f32], bins_per_octave: usize) -> f64 {
             r -= 1.0;
         }
         let r = r as f64;
-        // numpy.histogram: [e_j, e_j+1) except the last bin, which is closed.
-        let above = edges.partition_point(|&e| e <= r);
-        let bin = above.saturating_sub(1).min(N_BINS - 1);
-        if r >= edges[0] && r <= edges[N_BINS] {
+        if let Some(bin) = histogram_bin(&edges, r) {
             counts[bin] += 1;
         }
     }
@@ -347,6 +419,106 @@ pub fn pitch_tuning(frequencies: &[f32], bins_per_octave: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The filterbank as librosa computes it, with libm's `exp` and `pow`: the reference for
+    /// the vectorised build.
+    fn libm_filterbank(
+        sample_rate: f64,
+        n_fft: usize,
+        n_chroma: usize,
+        tuning: f64,
+    ) -> ChromaFilterbank {
+        const CTROCT: f64 = 5.0;
+        const OCTWIDTH: f64 = 2.0;
+        let nc = n_chroma as f64;
+        let a440 = 440.0 * 2f64.powf(tuning / nc);
+        let step = sample_rate / n_fft as f64;
+        // librosa builds all n_fft columns, then keeps the first n_fft / 2 + 1. A column depends
+        // only on its own bin's frequency and the next one's, so we build just the kept columns
+        // (for n_fft >= 16 the next bin always exists, so librosa's "last column has width 1"
+        // never applies to a kept column).
+        let n_bins = n_fft / 2 + 1;
+        // frqbins[0..=n_bins]; bin 0 is placed 1.5 octaves below bin 1.
+        let mut frqbins = Vec::with_capacity(n_bins + 1);
+        frqbins.push(0.0);
+        frqbins.extend((1..=n_bins).map(|i| nc * ((i as f64 * step) / (a440 / 16.0)).log2()));
+        frqbins[0] = frqbins[1] - 1.5 * nc;
+        let binwidth: Vec<f64> = frqbins.windows(2).map(|w| (w[1] - w[0]).max(1.0)).collect();
+
+        let n2 = (nc / 2.0).round_ties_even();
+        let mut column = vec![0f64; n_chroma];
+        let mut wts = vec![0f64; n_chroma * n_bins];
+        for k in 0..n_bins {
+            for (c, w) in column.iter_mut().enumerate() {
+                let d = py_mod(frqbins[k] - c as f64 + n2 + 10.0 * nc, nc) - n2;
+                *w = (-0.5 * (2.0 * d / binwidth[k]).powi(2)).exp();
+            }
+            let mut len = column.iter().map(|w| w * w).sum::<f64>().powf(0.5);
+            if len < f64::MIN_POSITIVE {
+                len = 1.0;
+            }
+            let octave = (-0.5 * ((frqbins[k] / nc - CTROCT) / OCTWIDTH).powi(2)).exp();
+            for (c, w) in column.iter().enumerate() {
+                wts[c * n_bins + k] = w / len * octave;
+            }
+        }
+        // Start at C rather than A: roll the rows by -3 bins per 12.
+        let roll = 3 * (n_chroma / 12);
+        let mut weights = vec![0f32; n_chroma * n_bins];
+        for c in 0..n_chroma {
+            let src = (c + roll) % n_chroma;
+            for k in 0..n_bins {
+                weights[c * n_bins + k] = wts[src * n_bins + k] as f32;
+            }
+        }
+        ChromaFilterbank {
+            n_chroma,
+            n_bins,
+            weights,
+        }
+    }
+
+    #[test]
+    fn the_vectorised_build_equals_libms_bit_for_bit() {
+        let mut tunings: Vec<f64> = (0..100).map(|i| i as f64 * 0.01 - 0.5).collect();
+        tunings.extend([0.123_456, -0.333_3, 0.499_9]);
+        for (sr, n_fft, n_chroma) in [
+            (16_000.0, 2048, 12),
+            (22_050.0, 2048, 12),
+            (44_100.0, 4096, 12),
+            (8_000.0, 512, 24),
+            (48_000.0, 1024, 36),
+        ] {
+            for &t in &tunings {
+                let (want, got) = (
+                    libm_filterbank(sr, n_fft, n_chroma, t),
+                    ChromaFilterbank::new(sr, n_fft, n_chroma, t),
+                );
+                let same = want
+                    .weights
+                    .iter()
+                    .zip(&got.weights)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(
+                    same,
+                    "sr {sr}, n_fft {n_fft}, n_chroma {n_chroma}, tuning {t}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn exp_is_within_an_ulp_of_libms() {
+        for i in 0..=700_000 {
+            let x = -(i as f64) * 1e-3 - (i % 7) as f64 * 1e-11;
+            let (ours, libm) = (exp(x), x.exp());
+            assert!(
+                (ours.to_bits() as i64 - libm.to_bits() as i64).abs() <= 1,
+                "{x}"
+            );
+        }
+        assert_eq!(exp(0.0), 1.0);
+    }
 
     /// numpy's `remainder` as the reference: `fmod`, then the divisor added to a remainder of
     /// the other sign.
@@ -440,6 +612,24 @@ mod tests {
                 .all(|(a, b)| a.to_bits() == b.to_bits());
             assert!(same, "frame {t}");
         }
+    }
+
+    #[test]
+    fn histogram_bins_are_numpys() {
+        // pitch_tuning's edges.
+        let mut edges: Vec<f64> = (0..=100).map(|i| i as f64 * 0.01 - 0.5).collect();
+        edges[100] = 0.5;
+        let edges = &edges[..];
+        let search = |r: f64| {
+            (r >= edges[0] && r <= edges[100])
+                .then(|| edges.partition_point(|&e| e <= r).saturating_sub(1).min(99))
+        };
+        for &e in edges {
+            for r in [e, e.next_up(), e.next_down(), e + 0.003, e - 0.007] {
+                assert_eq!(histogram_bin(edges, r), search(r), "{r}");
+            }
+        }
+        assert_eq!(histogram_bin(edges, f64::NAN), None);
     }
 
     #[test]
