@@ -59,5 +59,44 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// Files on disk through `extract_files` in a pool of 1 and 2 threads: the extraction's own
+/// scaling, without the process start and the writing of a table that `ser features` adds.
+fn files(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let corpus = DemoCorpus::new(DemoConfig {
+        speakers: 10,
+        utterances_per_emotion: 4,
+        sample_rate: 16_000,
+        ..Default::default()
+    });
+    let paths: Vec<_> = corpus
+        .utterances()
+        .into_iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let path = dir.path().join(format!("{i:03}.wav"));
+            let bytes = ser_adaptive::features::encode_wav_pcm16(&u.samples, u.sample_rate);
+            std::fs::write(&path, bytes).expect("a writable temporary directory");
+            path
+        })
+        .collect();
+    let extractor = FeatureExtractor::new(FeatureConfig::default()).expect("valid config");
+    let mut group = c.benchmark_group("extract_files");
+    group.throughput(Throughput::Elements(paths.len() as u64));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        // Every tuning's chroma filterbank built once, as on a corpus in steady state.
+        pool.install(|| extractor.extract_files(&paths));
+        group.bench_function(
+            format!("{}_files_16000hz_{threads}_threads", paths.len()),
+            |b| b.iter(|| pool.install(|| extractor.extract_files(&paths))),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, files);
 criterion_main!(benches);
