@@ -112,16 +112,13 @@ fn features_command() -> Command {
 }
 
 fn train_command() -> Command {
-    data_args(Command::new("train").about("Train the baseline MLP, test it, and save the model"))
+    training_args(data_args(Command::new("train").about("Train the baseline MLP, test it, and save the model")))
         .arg(Arg::new("out").long("out").short('o').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true).help("Where to write the model"))
         .arg(Arg::new("seed").long("seed").value_name("N").value_parser(value_parser!(u64)).default_value("0").help("Seed of the split, initialisation, shuffling and dropout"))
         .arg(Arg::new("preset").long("preset").value_parser(["poster", "paper-size"]).default_value("poster").help("poster: 180 features -> 256-512-64; paper-size: 40 MFCC -> 512-256-64"))
         .arg(Arg::new("hidden").long("hidden").value_name("SIZES").help("Hidden layer sizes, e.g. 256,512,64 (overrides the preset's)"))
         .arg(Arg::new("split").long("split").value_name("SPLIT").default_value("random").help("random (stratified, --test-fraction held out), kfold:K (stratified K folds), speakers:F (a share F of the speakers held out), or loso (one fold per speaker); with folds, the model saved is trained on every row"))
         .arg(Arg::new("test-fraction").long("test-fraction").value_name("F").value_parser(value_parser!(f64)).default_value("0.1").help("Test share of the random split"))
-        .arg(Arg::new("max-epochs").long("max-epochs").value_name("N").value_parser(value_parser!(usize)).default_value("200").help("Most epochs (early stopping usually ends sooner)"))
-        .arg(Arg::new("patience").long("patience").value_name("N").value_parser(value_parser!(usize)).default_value("10").help("Epochs without a better validation loss before stopping"))
-        .arg(Arg::new("no-early-stopping").long("no-early-stopping").action(ArgAction::SetTrue).help("Run every epoch and keep the final weights (no early stopping, no best-weights restore)"))
         .arg(Arg::new("save-split").long("save-split").value_name("FILE").value_parser(value_parser!(std::path::PathBuf)).help("Write the row indices of every split part (train, validation, test) as JSON"))
         .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Overwrite existing output files"))
 }
@@ -300,6 +297,17 @@ fn demo_command() -> Command {
     )
 }
 
+/// The training options `ser train`, `ser run` and `ser demo` share (defaults: `TrainConfig`'s).
+fn training_args(c: Command) -> Command {
+    c.arg(Arg::new("max-epochs").long("max-epochs").value_name("N").value_parser(value_parser!(usize)).help("Most epochs (default 200; early stopping usually ends sooner)"))
+        .arg(Arg::new("patience").long("patience").value_name("N").value_parser(value_parser!(usize)).help("Epochs without a better validation score before stopping (default 20)"))
+        .arg(Arg::new("stop-on").long("stop-on").value_parser(["loss", "accuracy"]).help("What early stopping watches on the validation rows: the accuracy (default; ties broken by the loss) or the loss"))
+        .arg(Arg::new("min-delta").long("min-delta").value_name("D").value_parser(value_parser!(f32)).help("Improvement that resets the patience: loss lower, or accuracy (a fraction) higher, by more than D (default 0)"))
+        .arg(Arg::new("no-restore-best").long("no-restore-best").action(ArgAction::SetTrue).help("Keep the last epoch's weights when training stops, not the best epoch's"))
+        .arg(Arg::new("weight-decay").long("weight-decay").value_name("L2").value_parser(value_parser!(f32)).help("L2 penalty L2/2 * sum(w^2) on the weights, added to each batch's mean loss (default 0.01)"))
+        .arg(Arg::new("no-early-stopping").long("no-early-stopping").action(ArgAction::SetTrue).help("Run every epoch and keep the final weights (no early stopping, no best-weights restore)"))
+}
+
 /// The quantizer options `ser quantize`, `ser run` and `ser demo` share.
 fn quant_args(c: Command) -> Command {
     c.arg(Arg::new("per-channel").long("per-channel").action(ArgAction::SetTrue).help("One weight scale per output instead of per layer"))
@@ -309,7 +317,7 @@ fn quant_args(c: Command) -> Command {
 
 /// The options `ser run` and `ser demo` share.
 fn run_args(command: Command) -> Command {
-    command
+    training_args(command)
         .arg(Arg::new("seeds").long("seeds").value_name("A..B|LIST").help("Seeds: an inclusive range (0..9 is ten seeds) or a list (default 0..9; demo 0..4)"))
         .arg(Arg::new("split").long("split").value_name("SPLIT").default_value("random").help("Test rows of each seed: random (stratified 10 %; random:F for a share F), speakers:F (a share F of the speakers), kfold:K (seed s tests on fold s mod K: seeds 0..K-1 are one K-fold cross-validation), or loso (seed s holds out the s-th speaker: seeds 0..N-1 are the N folds)"))
         .arg(Arg::new("alpha").long("alpha").allow_negative_numbers(true).value_name("A").value_parser(value_parser!(f64)).help("Importance weight of Np against Nv, in [0, 1] (default 0.5)"))

@@ -120,7 +120,7 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
             .map_or("random", String::as_str)
             .parse()
             .map_err(|e| CliError(format!("--split: {e}")))?,
-        ..RunConfig::default()
+        train: crate::train::training_options(m, RunConfig::default().train)?,
     };
     config.validate()?;
     Ok(config)

@@ -50,16 +50,43 @@ fn split_spec(m: &ArgMatches) -> Result<SplitSpec, CliError> {
 }
 
 fn train_config(m: &ArgMatches, preset: Preset) -> Result<TrainConfig, CliError> {
-    let config = TrainConfig {
+    let base = TrainConfig {
         hidden: match m.get_one::<String>("hidden") {
             Some(text) => parse_hidden(text)?,
             None => preset.hidden(),
         },
         seed: m.get_one::<u64>("seed").copied().unwrap_or(0),
-        max_epochs: m.get_one::<usize>("max-epochs").copied().unwrap_or(200),
-        patience: m.get_one::<usize>("patience").copied().unwrap_or(10),
-        early_stopping: !m.get_flag("no-early-stopping"),
         ..TrainConfig::default()
+    };
+    training_options(m, base)
+}
+
+/// `base` with the options of `training_args` that were given.
+pub(crate) fn training_options(m: &ArgMatches, base: TrainConfig) -> Result<TrainConfig, CliError> {
+    let config = TrainConfig {
+        max_epochs: m
+            .get_one::<usize>("max-epochs")
+            .copied()
+            .unwrap_or(base.max_epochs),
+        patience: m
+            .get_one::<usize>("patience")
+            .copied()
+            .unwrap_or(base.patience),
+        stop_on: match m.get_one::<String>("stop-on") {
+            Some(text) => text.parse()?,
+            None => base.stop_on,
+        },
+        min_delta: m
+            .get_one::<f32>("min-delta")
+            .copied()
+            .unwrap_or(base.min_delta),
+        restore_best: base.restore_best && !m.get_flag("no-restore-best"),
+        weight_decay: m
+            .get_one::<f32>("weight-decay")
+            .copied()
+            .unwrap_or(base.weight_decay),
+        early_stopping: base.early_stopping && !m.get_flag("no-early-stopping"),
+        ..base
     };
     config.validate()?;
     Ok(config)

@@ -1,7 +1,8 @@
 //! The baseline multilayer perceptron of ser-adaptive.
 //!
 //! Dense layers with ReLU and dropout, a softmax output, softmax cross-entropy, Adam,
-//! mini-batch training with early stopping on validation loss (best weights restored),
+//! mini-batch training with L2 weight decay and early stopping on the validation accuracy or
+//! loss (best weights restored),
 //! standardisation fitted on the training split, and seeded, bit-reproducible training.
 //!
 //! ```
@@ -45,8 +46,8 @@ pub use network::{Dense, Mlp};
 pub use ser_quant::argmax;
 pub use standardize::Standardizer;
 pub use train::{
-    EpochStats, Gradient, History, Labelled, TrainConfig, accuracy_percent, evaluate, fine_tune,
-    fit, fit_with_progress, loss_gradients,
+    EpochStats, Gradient, History, Labelled, StopOn, TrainConfig, accuracy_percent, evaluate,
+    fine_tune, fit, fit_with_progress, loss_gradients,
 };
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use rand::Rng;
 
 use crate::network::cross_entropy;
 use crate::rng::seeded;
-use crate::{Labelled, Mlp, MlpError, Standardizer, TrainConfig, evaluate, fit};
+use crate::{
+    EpochStats, Labelled, Mlp, MlpError, Standardizer, StopOn, TrainConfig, evaluate, fit,
+};
 
 /// Three Gaussian-ish blobs in `dims` dimensions, seeded.
 fn blobs(seed: u64, per_class: usize, dims: usize, spread: f32) -> (Array2<f32>, Vec<usize>) {
@@ -315,6 +317,8 @@ fn value_stability_of_a_short_seeded_run() {
         hidden: vec![32, 16],
         max_epochs: 12,
         seed: 2024,
+        // The pinned values are of plain Adam.
+        weight_decay: 0.0,
         ..TrainConfig::default()
     };
     let (_, history) = fit(
@@ -413,4 +417,150 @@ fn without_early_stopping_every_epoch_runs_and_the_final_weights_are_kept() {
     // The same run without validation data ends with the same weights.
     let (no_validation, _) = fit(&config, Labelled { x: x.view(), y: &y }, None, 3).unwrap();
     assert_eq!(final_weights, no_validation);
+}
+
+#[test]
+fn accuracy_stopping_restores_the_best_accuracy_and_breaks_ties_by_loss() {
+    let (x, y) = blobs(3, 10, 4, 2.0);
+    let (xv, yv) = blobs(4, 10, 4, 2.0);
+    let config = TrainConfig {
+        hidden: vec![64, 64],
+        max_epochs: 200,
+        patience: 8,
+        stop_on: StopOn::Accuracy,
+        seed: 1,
+        ..TrainConfig::default()
+    };
+    let validation = Labelled {
+        x: xv.view(),
+        y: &yv,
+    };
+    let (mlp, history) = fit(
+        &config,
+        Labelled { x: x.view(), y: &y },
+        Some(validation),
+        3,
+    )
+    .unwrap();
+    let score = |e: &EpochStats| (e.val_accuracy.unwrap(), -e.val_loss.unwrap());
+    let kept = &history.epochs[history.best_epoch - 1];
+    // The kept epoch is the best (accuracy, then lower loss) of all, and the first of equals.
+    for e in &history.epochs {
+        let better = score(e).0 > score(kept).0
+            || (score(e).0 == score(kept).0 && score(e).1 > score(kept).1);
+        assert!(
+            !better,
+            "epoch {} beats the kept epoch {}",
+            e.epoch, kept.epoch
+        );
+    }
+    let (loss, accuracy) = evaluate(&mlp, &validation).unwrap();
+    assert_eq!(
+        (loss, accuracy),
+        (kept.val_loss.unwrap(), kept.val_accuracy.unwrap())
+    );
+    // Stopped `patience` epochs after the last epoch that improved by more than min_delta = 0.
+    assert!(history.epochs.len() < 200);
+}
+
+#[test]
+fn without_restoring_the_last_epochs_weights_are_kept() {
+    let (x, y) = blobs(3, 10, 4, 2.0);
+    let (xv, yv) = blobs(4, 10, 4, 2.0);
+    let config = TrainConfig {
+        hidden: vec![64, 64],
+        patience: 5,
+        restore_best: false,
+        seed: 1,
+        ..TrainConfig::default()
+    };
+    let validation = Labelled {
+        x: xv.view(),
+        y: &yv,
+    };
+    let (mlp, history) = fit(
+        &config,
+        Labelled { x: x.view(), y: &y },
+        Some(validation),
+        3,
+    )
+    .unwrap();
+    assert_eq!(history.best_epoch, history.epochs.len());
+    let last = history.epochs.last().unwrap();
+    assert_eq!(
+        evaluate(&mlp, &validation).unwrap().0,
+        last.val_loss.unwrap()
+    );
+    // The same run stops at the same epoch as with restoring: only the weights kept differ.
+    let restored = TrainConfig {
+        restore_best: true,
+        ..config.clone()
+    };
+    let (_, h) = fit(
+        &restored,
+        Labelled { x: x.view(), y: &y },
+        Some(validation),
+        3,
+    )
+    .unwrap();
+    assert_eq!(h.epochs, history.epochs);
+}
+
+#[test]
+fn weight_decay_shrinks_the_weights() {
+    let (x, y) = blobs(3, 10, 4, 2.0);
+    let config = TrainConfig {
+        hidden: vec![32],
+        max_epochs: 40,
+        seed: 2,
+        weight_decay: 0.0,
+        ..TrainConfig::default()
+    };
+    let norm = |m: &Mlp| -> f32 {
+        m.layers()
+            .iter()
+            .map(|l| l.weights.iter().map(|w| w * w).sum::<f32>())
+            .sum()
+    };
+    let (plain, _) = fit(&config, Labelled { x: x.view(), y: &y }, None, 3).unwrap();
+    let decayed = TrainConfig {
+        weight_decay: 1.0,
+        ..config.clone()
+    };
+    let (shrunk, _) = fit(&decayed, Labelled { x: x.view(), y: &y }, None, 3).unwrap();
+    assert!(
+        norm(&shrunk) < 0.9 * norm(&plain),
+        "{} vs {}",
+        norm(&shrunk),
+        norm(&plain)
+    );
+}
+
+#[test]
+fn bad_stopping_settings_are_errors() {
+    for config in [
+        TrainConfig {
+            min_delta: -0.1,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            min_delta: f32::NAN,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            weight_decay: -1.0,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            weight_decay: f32::INFINITY,
+            ..TrainConfig::default()
+        },
+    ] {
+        assert!(
+            matches!(config.validate(), Err(MlpError::Config { .. })),
+            "{config:?}"
+        );
+    }
+    assert_eq!("accuracy".parse::<StopOn>().unwrap(), StopOn::Accuracy);
+    assert!("acc".parse::<StopOn>().is_err());
 }

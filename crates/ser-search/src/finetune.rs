@@ -1,6 +1,6 @@
 //! Quantization-aware fine-tuning of a searched model.
 
-use ser_mlp::{Labelled, Mlp, TrainConfig, fine_tune};
+use ser_mlp::{Labelled, Mlp, StopOn, TrainConfig, fine_tune};
 use ser_quant::{Precision, QuantOptions};
 
 use crate::error::{Result, SearchError};
@@ -99,6 +99,10 @@ pub fn finetune_quantized(
         max_epochs: config.max_epochs,
         early_stopping: true,
         patience: config.patience,
+        // Fine-tuning keeps its own recipe: the validation loss, no L2 (the latent weights
+        // start from the trained model's, which the penalty would pull away).
+        stop_on: StopOn::Loss,
+        weight_decay: 0.0,
         seed: config.seed,
         ..TrainConfig::default()
     };

@@ -66,7 +66,9 @@ pub use error::{Result, SearchError};
 pub use finetune::{FinetuneConfig, Finetuned, finetune_quantized};
 pub use plot::svg;
 pub use report::{EvaluatedSummary, ReportMeta, Stat, Summary, markdown, summarize};
-pub use results::{FinetuneSettings, QuantSettings, RESULTS_SCHEMA_VERSION, Results, RunSettings};
+pub use results::{
+    FinetuneSettings, QuantSettings, RESULTS_SCHEMA_VERSION, Results, RunSettings, TrainingSettings,
+};
 pub use run::{RunConfig, SeedRun, run_seed, run_seeds};
 pub use search::{
     LayerScore, Member, SearchConfig, SearchResult, Strategy, Trial, adaptive_search,

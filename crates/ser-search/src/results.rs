@@ -26,6 +26,56 @@ pub struct FinetuneSettings {
     pub patience: usize,
 }
 
+/// The baseline's training as `results.json` records it (`StopOn` as `Loss`/`Accuracy`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSettings {
+    /// Hidden layer sizes.
+    pub hidden: Vec<usize>,
+    /// Dropout after every hidden layer.
+    pub dropout: f32,
+    /// Adam's learning rate.
+    pub learning_rate: f32,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Most epochs.
+    pub max_epochs: usize,
+    /// Whether early stopping was on.
+    pub early_stopping: bool,
+    /// What it watched: `Loss` or `Accuracy`.
+    pub stop_on: String,
+    /// Epochs without an improvement before stopping.
+    pub patience: usize,
+    /// The improvement that resets the patience.
+    pub min_delta: f32,
+    /// Whether the best epoch's weights were restored.
+    pub restore_best: bool,
+    /// The L2 penalty on the weights.
+    pub weight_decay: f32,
+}
+
+impl TrainingSettings {
+    /// The record of `config`.
+    pub fn new(config: &ser_mlp::TrainConfig) -> Self {
+        TrainingSettings {
+            hidden: config.hidden.clone(),
+            dropout: config.dropout,
+            learning_rate: config.learning_rate,
+            batch_size: config.batch_size,
+            max_epochs: config.max_epochs,
+            early_stopping: config.early_stopping,
+            stop_on: match config.stop_on {
+                ser_mlp::StopOn::Loss => "Loss",
+                ser_mlp::StopOn::Accuracy => "Accuracy",
+            }
+            .into(),
+            patience: config.patience,
+            min_delta: config.min_delta,
+            restore_best: config.restore_best,
+            weight_decay: config.weight_decay,
+        }
+    }
+}
+
 /// The quantizer as `results.json` records it: `PerTensor`/`PerChannel`, `LayerWidth`/`Full`,
 /// `MaxAbs`/`MinMse`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +109,9 @@ pub struct RunSettings {
     pub search: String,
     /// What ranked the layers: `poster`, `hessian-trace` or `sensitivity`.
     pub scorer: String,
+    /// The baseline's training (absent from files written before it was recorded).
+    #[serde(default)]
+    pub training: Option<TrainingSettings>,
     /// Fine-tuning, when run.
     pub finetune: Option<FinetuneSettings>,
     /// Folds of a cross-validated search (0: off).
@@ -102,6 +155,7 @@ impl RunSettings {
             }
             .into(),
             scorer: config.search.score.name().into(),
+            training: Some(TrainingSettings::new(&config.train)),
             finetune: config.finetune.as_ref().map(|f| FinetuneSettings {
                 max_epochs: f.max_epochs,
                 learning_rate: f.learning_rate,

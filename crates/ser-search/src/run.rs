@@ -107,8 +107,8 @@ fn mlp(model: &Model) -> Result<&ser_mlp::Mlp> {
         .ok_or_else(|| SearchError::Config("the search needs an f32 model".into()))
 }
 
-/// Runs the method once: split (by `seed`), train the f32 baseline with early stopping on a
-/// validation share of the training rows, evaluate every fixed width and the adaptive search's
+/// Runs the method once: split (by `seed`), train the f32 baseline (`config.train`, early
+/// stopping on a validation share of the training rows), evaluate every fixed width and the adaptive search's
 /// model (searched on the validation rows) on the test rows, each as the packed model
 /// `ser quantize` would write, and optionally fine-tune the adaptive model.
 pub fn run_seed(
