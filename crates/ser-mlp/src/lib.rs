@@ -33,6 +33,7 @@
 
 mod adam;
 mod error;
+mod gptq;
 mod metrics;
 mod network;
 mod quantize;
@@ -41,6 +42,7 @@ mod standardize;
 mod train;
 
 pub use error::{MlpError, Result};
+pub use gptq::{GptqConfig, InputMoments};
 pub use metrics::{Metrics, classification_metrics};
 pub use network::{Dense, Mlp};
 pub use ser_quant::argmax;

@@ -128,6 +128,30 @@ impl SymmetricQuantizer {
         self.bits
     }
 
+    /// The code of `value` in a group of scale `scale`, by the rule [`Self::quantize`] uses:
+    /// for `b >= 2` `clamp(round(value / scale), -qmax, qmax)` (0 when the scale is 0), for
+    /// `b = 1` the sign (+1 for 0). Error-compensating quantizers (GPTQ) choose their scales
+    /// first and then code each weight as it comes, so they need the rule on its own.
+    ///
+    /// ```
+    /// use ser_quant::{BitWidth, Granularity, SymmetricQuantizer};
+    ///
+    /// let q = SymmetricQuantizer::new(BitWidth::new(3)?, Granularity::PerTensor);
+    /// assert_eq!([q.code(0.26, 0.1), q.code(-9.0, 0.1), q.code(0.3, 0.0)], [3, -3, 0]);
+    /// let one = SymmetricQuantizer::new(BitWidth::new(1)?, Granularity::PerTensor);
+    /// assert_eq!([one.code(-0.01, 0.5), one.code(0.0, 0.5)], [-1, 1]);
+    /// # Ok::<(), ser_quant::QuantError>(())
+    /// ```
+    pub fn code(&self, value: f32, scale: f32) -> i8 {
+        if self.bits.get() == 1 {
+            return if value < 0.0 { -1 } else { 1 };
+        }
+        if scale == 0.0 {
+            return 0;
+        }
+        code(value, scale, f32::from(self.bits.qmax()))
+    }
+
     /// Quantizes a `rows x cols` row-major tensor.
     pub fn quantize(&self, weights: &[f32], rows: usize, cols: usize) -> Result<QuantizedTensor> {
         if weights.len() != rows * cols {
