@@ -9,6 +9,7 @@ use clap::ArgMatches;
 use ser_adaptive::data::{Dataset, FeatureCache};
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 use ser_adaptive::importance::{HessianTrace, Order, Sensitivity};
+use ser_adaptive::mlp::GptqConfig;
 use ser_adaptive::search::{
     FinetuneConfig, LayerScore, ReportMeta, Results, RunConfig, RunSettings, SearchConfig,
     Strategy, markdown, run_seeds, svg,
@@ -82,6 +83,7 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
         _ => Strategy::Linear,
     };
     search.quant = crate::quantize::options(m);
+    search.gptq = m.get_flag("gptq").then(GptqConfig::default);
     let validation_folds = m.get_one::<usize>("folds").copied().unwrap_or(0);
     if validation_folds == 1 {
         return Err(CliError(

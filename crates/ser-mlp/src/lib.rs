@@ -45,6 +45,7 @@ pub use error::{MlpError, Result};
 pub use gptq::{GptqConfig, InputMoments};
 pub use metrics::{Metrics, classification_metrics};
 pub use network::{Dense, Mlp};
+pub use quantize::Gptq;
 pub use ser_quant::argmax;
 pub use standardize::Standardizer;
 pub use train::{

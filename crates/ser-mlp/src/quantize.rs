@@ -4,7 +4,12 @@ use ndarray::{Array1, Array2};
 use ser_quant::{Precision, QuantOptions, QuantizedLayer};
 
 use crate::error::{MlpError, Result};
+use crate::gptq::{GptqConfig, InputMoments};
 use crate::network::{Dense, Mlp};
+
+/// GPTQ's calibration for a whole network: every layer's [`InputMoments`] (from
+/// [`Mlp::input_moments`]) and the settings. `None` where one is taken means round to nearest.
+pub type Gptq<'a> = Option<(&'a [InputMoments], &'a GptqConfig)>;
 
 impl Mlp {
     fn check_widths(&self, precisions: &[Precision]) -> Result<()> {
@@ -25,12 +30,7 @@ impl Mlp {
         precisions: &[Precision],
         options: QuantOptions,
     ) -> Result<Vec<QuantizedLayer>> {
-        self.check_widths(precisions)?;
-        self.layers()
-            .iter()
-            .zip(precisions)
-            .map(|(layer, &p)| layer.quantize(p, options))
-            .collect()
+        self.quantize_layers_with(precisions, options, None)
     }
 
     /// The f32 network the quantized one stands for: every layer's weights and biases replaced
@@ -51,14 +51,62 @@ impl Mlp {
     /// # Ok::<(), ser_mlp::MlpError>(())
     /// ```
     pub fn fake_quantized(&self, precisions: &[Precision], options: QuantOptions) -> Result<Mlp> {
+        self.fake_quantized_with(precisions, options, None)
+    }
+
+    /// [`Mlp::quantize_layers`], each layer by GPTQ when `gptq` is given.
+    pub fn quantize_layers_with(
+        &self,
+        precisions: &[Precision],
+        options: QuantOptions,
+        gptq: Gptq<'_>,
+    ) -> Result<Vec<QuantizedLayer>> {
         self.check_widths(precisions)?;
+        self.check_moments(gptq)?;
+        self.layers()
+            .iter()
+            .zip(precisions)
+            .enumerate()
+            .map(|(i, (layer, &p))| match gptq {
+                Some((moments, config)) => layer.quantize_gptq(p, options, &moments[i], config),
+                None => layer.quantize(p, options),
+            })
+            .collect()
+    }
+
+    /// [`Mlp::fake_quantized`], each layer by GPTQ when `gptq` is given.
+    pub fn fake_quantized_with(
+        &self,
+        precisions: &[Precision],
+        options: QuantOptions,
+        gptq: Gptq<'_>,
+    ) -> Result<Mlp> {
+        self.check_widths(precisions)?;
+        self.check_moments(gptq)?;
         let layers = self
             .layers()
             .iter()
             .zip(precisions)
-            .map(|(layer, &p)| layer.fake_quantized(p, options))
+            .enumerate()
+            .map(|(i, (layer, &p))| match gptq {
+                Some((moments, config)) => {
+                    layer.fake_quantized_gptq(p, options, &moments[i], config)
+                }
+                None => layer.fake_quantized(p, options),
+            })
             .collect::<Result<Vec<_>>>()?;
         Mlp::from_layers(layers, self.dropout())
+    }
+
+    fn check_moments(&self, gptq: Gptq<'_>) -> Result<()> {
+        match gptq {
+            Some((moments, _)) if moments.len() != self.layers().len() => Err(MlpError::Shape {
+                what: "GPTQ input moments",
+                expected: format!("one per layer ({})", self.layers().len()),
+                got: format!("{}", moments.len()),
+            }),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use ndarray::ArrayView2;
 use ser_data::{Dataset, KnownRows};
-use ser_mlp::{Metrics, classification_metrics};
+use ser_mlp::{Gptq, Metrics, classification_metrics};
 use ser_quant::{BitWidth, Precision, QuantOptions};
 use serde::{Deserialize, Serialize};
 
@@ -79,11 +79,22 @@ impl Model {
         x: ArrayView2<f32>,
         truth: &[usize],
     ) -> Result<Vec<Evaluated>> {
+        self.fixed_sweep_with(options, None, x, truth)
+    }
+
+    /// [`Model::fixed_sweep`], each layer by GPTQ when `gptq` is given.
+    pub fn fixed_sweep_with(
+        &self,
+        options: QuantOptions,
+        gptq: Gptq<'_>,
+        x: ArrayView2<f32>,
+        truth: &[usize],
+    ) -> Result<Vec<Evaluated>> {
         let n = self.network.shapes().len();
         BitWidth::ALL
             .iter()
             .map(|&b| {
-                self.quantize(&vec![Precision::Bits(b); n], options)?
+                self.quantize_with(&vec![Precision::Bits(b); n], options, gptq)?
                     .evaluated(x, truth)
             })
             .collect()

@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use ser_features::FeatureConfig;
-use ser_mlp::{Dense, Mlp, Standardizer};
+use ser_mlp::{Dense, Gptq, Mlp, Standardizer};
 use ser_quant::{PackedMlp, Precision, QuantOptions, Scratch, argmax, softmax};
 use serde::{Deserialize, Serialize};
 
@@ -302,8 +302,19 @@ impl Model {
     /// A packed model is not quantized again (its f32 weights are gone); with every layer at
     /// [`Precision::Full`] the model stays an f32 one.
     pub fn quantize(&self, precisions: &[Precision], options: QuantOptions) -> Result<Model> {
+        self.quantize_with(precisions, options, None)
+    }
+
+    /// [`Model::quantize`], each layer by GPTQ when `gptq` is given (its input moments on
+    /// calibration rows: the training rows, standardised as the network takes them).
+    pub fn quantize_with(
+        &self,
+        precisions: &[Precision],
+        options: QuantOptions,
+        gptq: Gptq<'_>,
+    ) -> Result<Model> {
         let mlp = self.f32_mlp("quantized")?;
-        let packed = PackedMlp::new(mlp.quantize_layers(precisions, options)?)?;
+        let packed = PackedMlp::new(mlp.quantize_layers_with(precisions, options, gptq)?)?;
         // Every layer kept in f32 is the f32 model, as its file reads back.
         let network = if precisions.iter().all(|p| *p == Precision::Full) {
             Network::F32(mlp.clone())

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use ser_mlp::{Dense, Mlp, accuracy_percent};
+use ser_mlp::{Dense, GptqConfig, Mlp, accuracy_percent};
 use ser_quant::{Precision, QuantOptions};
 
 use crate::error::{Result, SearchError};
@@ -13,11 +13,16 @@ use crate::search::Member;
 pub(crate) struct Pool<'a> {
     pub(crate) members: Vec<Member<'a>>,
     quant: QuantOptions,
+    gptq: Option<GptqConfig>,
     cache: Vec<HashMap<(usize, Precision), Dense>>,
 }
 
 impl<'a> Pool<'a> {
-    pub(crate) fn new(members: Vec<Member<'a>>, quant: QuantOptions) -> Result<Self> {
+    pub(crate) fn new(
+        members: Vec<Member<'a>>,
+        quant: QuantOptions,
+        gptq: Option<GptqConfig>,
+    ) -> Result<Self> {
         let shapes = |m: &Mlp| -> Vec<(usize, usize)> {
             m.layers().iter().map(|l| l.weights.dim()).collect()
         };
@@ -31,11 +36,17 @@ impl<'a> Pool<'a> {
             }
             // Checks the rows' width, labels and that there are any.
             accuracy_percent(m.mlp, &m.rows)?;
+            if gptq.is_some() && m.calibration.is_none() {
+                return Err(SearchError::Config(format!(
+                    "GPTQ needs calibration rows for every pooled network; network {i} has none"
+                )));
+            }
         }
         Ok(Pool {
             cache: vec![HashMap::new(); members.len()],
             members,
             quant,
+            gptq,
         })
     }
 
@@ -55,7 +66,15 @@ impl<'a> Pool<'a> {
                     if let Some(d) = cache.get(&(i, p)) {
                         return Ok(d.clone());
                     }
-                    let d = layer.fake_quantized(p, self.quant)?;
+                    let d = match (&self.gptq, m.calibration) {
+                        (Some(config), Some(moments)) => {
+                            let moments = moments.get(i).ok_or_else(|| {
+                                SearchError::Config("GPTQ: fewer input moments than layers".into())
+                            })?;
+                            layer.fake_quantized_gptq(p, self.quant, moments, config)?
+                        }
+                        _ => layer.fake_quantized(p, self.quant)?,
+                    };
                     cache.insert((i, p), d.clone());
                     Ok(d)
                 })

@@ -26,6 +26,10 @@ pub struct FinetuneSettings {
     pub patience: usize,
 }
 
+fn nearest() -> String {
+    "Nearest".into()
+}
+
 /// The baseline's training as `results.json` records it (`StopOn` as `Loss`/`Accuracy`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingSettings {
@@ -86,6 +90,10 @@ pub struct QuantSettings {
     pub bias: String,
     /// Max-abs or least-squared-error scales.
     pub scaling: String,
+    /// How the codes were chosen: `Nearest` (rounding) or `Gptq` (absent in files written
+    /// before it was recorded, which rounded).
+    #[serde(default = "nearest")]
+    pub rounding: String,
 }
 
 /// How a run was configured.
@@ -176,6 +184,12 @@ impl RunSettings {
                 scaling: match q.scaling {
                     Scaling::MaxAbs => "MaxAbs",
                     Scaling::MinMse => "MinMse",
+                }
+                .into(),
+                rounding: if config.search.gptq.is_some() {
+                    "Gptq"
+                } else {
+                    "Nearest"
                 }
                 .into(),
             },

@@ -6,7 +6,7 @@ use std::time::Instant;
 use ndarray::{Array2, Axis};
 use ser_data::{Dataset, SplitSpec, stratified_kfold};
 use ser_features::FeatureConfig;
-use ser_mlp::{Labelled, TrainConfig};
+use ser_mlp::{Gptq, InputMoments, Labelled, TrainConfig};
 use ser_model::{Evaluated, Model, Trained, train_model};
 use ser_quant::{BitWidth, Precision};
 use serde::{Deserialize, Serialize};
@@ -128,26 +128,32 @@ pub fn run_seed(
     let quant = config.search.quant;
     let test_x = data.x.select(Axis(0), &split.test);
     let test_y: Vec<usize> = split.test.iter().map(|&r| data.labels[r]).collect();
-    let packed = |p: &[Precision], m: &Model| -> Result<Evaluated> {
-        Ok(m.quantize(p, quant)?.evaluated(test_x.view(), &test_y)?)
+    let moments = calibration(data, model, &trained.train_rows, config)?;
+    let gptq: Gptq<'_> = moments.as_deref().zip(config.search.gptq.as_ref());
+    let packed = |p: &[Precision], m: &Model, gptq: Gptq<'_>| -> Result<Evaluated> {
+        Ok(m.quantize_with(p, quant, gptq)?
+            .evaluated(test_x.view(), &test_y)?)
     };
     let baseline = model.evaluated(test_x.view(), &test_y)?;
-    let fixed = model.fixed_sweep(quant, test_x.view(), &test_y)?;
+    let fixed = model.fixed_sweep_with(quant, gptq, test_x.view(), &test_y)?;
     let searched = search(
         data,
         &trained,
+        moments.as_deref(),
         &split.train,
         &train_config,
         features,
         config,
     )?;
     let search = &searched.result;
-    let adaptive = packed(&search.precisions, model)?;
+    let adaptive = packed(&search.precisions, model, gptq)?;
     let adaptive_finetuned = match &config.finetune {
         None => None,
         Some(f) => {
+            // Fine-tuning trains through round-to-nearest codes (the straight-through view),
+            // so its result is packed the same way.
             let tuned = finetune(data, &trained, &search.precisions, f, seed, quant)?;
-            Some(packed(&search.precisions, &tuned)?)
+            Some(packed(&search.precisions, &tuned, None)?)
         }
     };
     Ok(SeedRun {
@@ -187,6 +193,7 @@ struct Searched {
 fn search(
     data: &Dataset,
     trained: &Trained,
+    moments: Option<&[InputMoments]>,
     train_rows: &[usize],
     train_config: &TrainConfig,
     features: &FeatureConfig,
@@ -206,15 +213,20 @@ fn search(
             x: xv.view(),
             y: &yv,
         },
+        calibration: moments,
     }))
-    .chain(folds.iter().map(|(m, x, y)| {
+    .chain(folds.iter().map(|f| {
         Ok(Member {
-            mlp: mlp(m)?,
-            rows: Labelled { x: x.view(), y },
+            mlp: mlp(&f.model)?,
+            rows: Labelled {
+                x: f.x.view(),
+                y: &f.y,
+            },
+            calibration: f.moments.as_deref(),
         })
     }))
     .collect::<Result<Vec<_>>>()?;
-    let mut pool = Pool::new(members, config.search.quant)?;
+    let mut pool = Pool::new(members, config.search.quant, config.search.gptq)?;
     let result = search_in(&mut pool, &config.search)?;
     let seconds = start.elapsed().as_secs_f64();
     let n = model.network.shapes().len();
@@ -234,7 +246,7 @@ fn search(
         result,
         seconds,
         folds_seconds,
-        rows: yv.len() + folds.iter().map(|f| f.2.len()).sum::<usize>(),
+        rows: yv.len() + folds.iter().map(|f| f.y.len()).sum::<usize>(),
         pareto,
     })
 }
@@ -272,8 +284,29 @@ fn finetune(
     Ok(model.with_mlp(tuned.mlp)?)
 }
 
-/// A fold model with its held-out rows (standardised as it takes them) and their labels.
-type Fold = (Model, Array2<f32>, Vec<usize>);
+/// A fold model with its held-out rows (standardised as it takes them), their labels, and
+/// its layers' input moments on its training rows when GPTQ is on.
+struct Fold {
+    model: Model,
+    x: Array2<f32>,
+    y: Vec<usize>,
+    moments: Option<Vec<InputMoments>>,
+}
+
+/// The input moments of `model`'s layers on `rows` (standardised as it takes them), when
+/// `config.search` quantizes by GPTQ.
+fn calibration(
+    data: &Dataset,
+    model: &Model,
+    rows: &[usize],
+    config: &RunConfig,
+) -> Result<Option<Vec<InputMoments>>> {
+    if config.search.gptq.is_none() {
+        return Ok(None);
+    }
+    let (x, _) = standardised(data, model, rows)?;
+    Ok(Some(mlp(model)?.input_moments(x.view())?))
+}
 
 /// The fold models of a cross-validated search, each with its fold's rows standardised as it
 /// takes them (none when `config.validation_folds` is 0).
@@ -307,7 +340,13 @@ fn fold_members(
                 &mut |_| {},
             )?;
             let (x, y) = standardised(data, &trained.model, &rows(&split.test))?;
-            Ok((trained.model, x, y))
+            let moments = calibration(data, &trained.model, &trained.train_rows, config)?;
+            Ok(Fold {
+                model: trained.model,
+                x,
+                y,
+                moments,
+            })
         })
         .collect()
 }

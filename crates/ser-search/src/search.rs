@@ -4,7 +4,7 @@ use ser_importance::{
     HessianTrace, ImportanceConfig, LayerImportance, Order, Scorer, Sensitivity, importance,
     mlp_layer_stats, rank,
 };
-use ser_mlp::{Labelled, Mlp, accuracy_percent};
+use ser_mlp::{GptqConfig, InputMoments, Labelled, Mlp, accuracy_percent};
 use ser_quant::{BitWidth, Precision, QuantOptions};
 
 use crate::error::{Result, SearchError};
@@ -76,6 +76,9 @@ pub struct SearchConfig {
     pub strategy: Strategy,
     /// Quantizer options (per-layer scales and biases at the layer's width by default).
     pub quant: QuantOptions,
+    /// Code each layer by GPTQ (error compensation on calibration rows) instead of rounding
+    /// to nearest; every member then needs its [`Member::calibration`]. Default: off.
+    pub gptq: Option<GptqConfig>,
 }
 
 impl Default for SearchConfig {
@@ -89,6 +92,7 @@ impl Default for SearchConfig {
             widths: BitWidth::ALL.iter().rev().copied().collect(),
             strategy: Strategy::Linear,
             quant: QuantOptions::default(),
+            gptq: None,
         }
     }
 }
@@ -195,6 +199,9 @@ pub struct Member<'a> {
     pub mlp: &'a Mlp,
     /// Its held-out rows.
     pub rows: Labelled<'a>,
+    /// Its layers' input moments on its training rows ([`ser_mlp::Mlp::input_moments`]), which
+    /// GPTQ needs ([`SearchConfig::gptq`]); `None` without GPTQ.
+    pub calibration: Option<&'a [InputMoments]>,
 }
 
 /// The adaptive search with a steadier accuracy signal: every trial's widths are applied to
@@ -220,7 +227,7 @@ pub struct Member<'a> {
 /// // Two networks, each validated on the half it did not see.
 /// let (a, _) = fit(&config(1), Labelled { x: first, y: &y[..30] }, None, 2)?;
 /// let (b, _) = fit(&config(2), Labelled { x: second, y: &y[30..] }, None, 2)?;
-/// let other = Member { mlp: &b, rows: Labelled { x: first, y: &y[..30] } };
+/// let other = Member { mlp: &b, rows: Labelled { x: first, y: &y[..30] }, calibration: None };
 /// let result = adaptive_search_pooled(&a, Labelled { x: second, y: &y[30..] }, &[other], &SearchConfig::default())?;
 /// assert!(result.baseline_accuracy - result.accuracy <= 2.0);
 /// # Ok::<(), ser_search::SearchError>(())
@@ -235,9 +242,10 @@ pub fn adaptive_search_pooled<'a>(
     let mut members = vec![Member {
         mlp,
         rows: validation,
+        calibration: None,
     }];
     members.extend_from_slice(others);
-    search_in(&mut Pool::new(members, config.quant)?, config)
+    search_in(&mut Pool::new(members, config.quant, config.gptq)?, config)
 }
 
 /// The search over `pool`, whose first member is the network searched and its validation
@@ -248,6 +256,7 @@ pub(crate) fn search_in(pool: &mut Pool<'_>, config: &SearchConfig) -> Result<Se
     let Member {
         mlp,
         rows: validation,
+        ..
     } = pool.members[0];
     let n = mlp.layers().len();
     let baseline = pool.accuracy(&vec![Precision::Full; n])?;

@@ -334,6 +334,7 @@ fn pooled_search_counts_every_members_rows() {
     let other = Member {
         mlp: &b,
         rows: second,
+        calibration: None,
     };
     let config = SearchConfig::default();
     let r = adaptive_search_pooled(&a, first, &[other], &config).unwrap();
@@ -363,6 +364,7 @@ fn pooled_search_counts_every_members_rows() {
     let bad = Member {
         mlp: &narrow,
         rows: second,
+        calibration: None,
     };
     let err = adaptive_search_pooled(&a, first, &[bad], &config)
         .unwrap_err()
@@ -444,6 +446,55 @@ mod runs {
         // Leave one speaker out: each seed tests on one whole speaker's 18 rows.
         assert!(one.iter().all(|r| r.rows[2] == 18));
         assert!(one.iter().all(|r| r.adaptive_finetuned.is_some()));
+    }
+
+    #[test]
+    fn gptq_runs_through_the_search_folds_and_packed_models() {
+        let (data, features) = data();
+        let mut config = config(SplitSpec::KFold(3));
+        let nearest = run_seeds(&data, &features, &[0], &config, &|| {}).unwrap();
+        config.search.gptq = Some(ser_mlp::GptqConfig::default());
+        let gptq = run_seeds(&data, &features, &[0], &config, &|| {}).unwrap();
+        let again = run_seeds(&data, &features, &[0], &config, &|| {}).unwrap();
+        assert_eq!(
+            untimed(gptq.clone()),
+            untimed(again),
+            "GPTQ runs are reproducible"
+        );
+        // The same baseline; the codes of the quantized models are GPTQ's, so at some width
+        // the packed model differs from the rounded one (its bytes are the same: same format).
+        assert_eq!(gptq[0].baseline, nearest[0].baseline);
+        assert!(
+            gptq[0]
+                .fixed
+                .iter()
+                .zip(&nearest[0].fixed)
+                .any(|(g, n)| g != n)
+        );
+        assert!(
+            gptq[0]
+                .fixed
+                .iter()
+                .zip(&nearest[0].fixed)
+                .all(|(g, n)| g.bytes == n.bytes)
+        );
+        let settings = RunSettings::new(&config, &[0], &features, vec![]);
+        assert_eq!(settings.quant.rounding, "Gptq");
+    }
+
+    #[test]
+    fn gptq_without_calibration_rows_is_refused() {
+        let (mlp, x, y) = super::trained();
+        let rows = ser_mlp::Labelled { x: x.view(), y: &y };
+        let config = SearchConfig {
+            gptq: Some(ser_mlp::GptqConfig::default()),
+            ..SearchConfig::default()
+        };
+        let err = adaptive_search(&mlp, rows, &config).unwrap_err();
+        assert!(
+            err.to_string().contains("GPTQ needs calibration rows"),
+            "{err}"
+        );
     }
 
     #[test]
