@@ -326,6 +326,8 @@ fn run_args(command: Command) -> Command {
         .arg(Arg::new("order").long("order").value_parser(["descending", "ascending"]).default_value("descending").help("Decide the most important layer first (descending) or last"))
         .arg(Arg::new("scorer").long("scorer").value_parser(["poster", "hessian", "sensitivity"]).default_value("poster").help("What ranks the layers and sets their margins: the poster's importance, a Hessian-trace estimate, or measured 1-bit sensitivity"))
         .arg(Arg::new("search").long("search").value_parser(["linear", "binary"]).default_value("linear").help("Try every width, or bisect them"))
+        .arg(Arg::new("target-bits").long("target-bits").allow_negative_numbers(true).value_name("B").value_parser(value_parser!(f64)).conflicts_with("budget-kb").help("Also score every mix of widths and keep the most accurate at most B average bits"))
+        .arg(Arg::new("budget-kb").long("budget-kb").allow_negative_numbers(true).value_name("K").value_parser(value_parser!(f64)).help("The same with at most K kilobytes (1000 bytes) of model file"))
         .arg(Arg::new("gptq").long("gptq").action(ArgAction::SetTrue).help("Code the weights by GPTQ (error compensation on the training rows) instead of rounding to nearest"))
         .arg(Arg::new("folds").long("folds").value_name("K").value_parser(value_parser!(usize)).default_value("0").help("Cross-validated search: pool its accuracy over K fold models as well (0: the poster's one validation split)"))
         .arg(Arg::new("finetune-epochs").long("finetune-epochs").value_name("N").value_parser(value_parser!(usize)).requires("finetune").help("Most fine-tuning epochs (default 30)"))

@@ -11,7 +11,7 @@ use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 use ser_adaptive::importance::{HessianTrace, Order, Sensitivity};
 use ser_adaptive::mlp::GptqConfig;
 use ser_adaptive::search::{
-    FinetuneConfig, LayerScore, ReportMeta, Results, RunConfig, RunSettings, SearchConfig,
+    Budget, FinetuneConfig, LayerScore, ReportMeta, Results, RunConfig, RunSettings, SearchConfig,
     Strategy, markdown, run_seeds, svg,
 };
 
@@ -123,6 +123,21 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
             .parse()
             .map_err(|e| CliError(format!("--split: {e}")))?,
         train: crate::train::training_options(m, RunConfig::default().train)?,
+        budget: match (
+            m.get_one::<f64>("target-bits"),
+            m.get_one::<f64>("budget-kb"),
+        ) {
+            (Some(&b), _) => Some(Budget::AverageBits(b)),
+            (None, Some(&kb)) if kb.is_finite() && kb > 0.0 => {
+                Some(Budget::Bytes((kb * 1000.0).floor() as u64))
+            }
+            (None, Some(kb)) => {
+                return Err(CliError(format!(
+                    "--budget-kb must be a number > 0, got {kb}"
+                )));
+            }
+            (None, None) => None,
+        },
     };
     config.validate()?;
     Ok(config)
@@ -284,6 +299,9 @@ fn print_summary(s: &ser_adaptive::search::Summary, out: &Path) -> Result<(), Cl
     line("adaptive", &s.adaptive)?;
     if let Some(f) = &s.adaptive_finetuned {
         line("adaptive + fine-tuning", f)?;
+    }
+    if let Some(b) = &s.budgeted {
+        line("within the budget", b)?;
     }
     outln!(
         "adaptive minus baseline, paired over seeds: {:+.2} ± {:.2} points{}",

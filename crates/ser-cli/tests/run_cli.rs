@@ -177,6 +177,31 @@ fn bad_run_settings_are_clear_errors() {
             "--finetune-epochs must be",
         ),
         (vec!["--scales", "minmax"], "--scales"),
+        (
+            vec!["--target-bits", "0.5"],
+            "outside 1 (every layer at 1 bit) to 32",
+        ),
+        (
+            vec!["--target-bits", "33"],
+            "outside 1 (every layer at 1 bit) to 32",
+        ),
+        // Model sizes are known once a model is trained: one seed is enough.
+        (
+            vec!["--budget-kb", "1", "--seeds", "0"],
+            "below the smallest model's",
+        ),
+        (
+            vec!["--budget-kb", "5000", "--seeds", "0"],
+            "not below the f32 model's",
+        ),
+        (
+            vec!["--budget-kb", "-3"],
+            "--budget-kb must be a number > 0",
+        ),
+        (
+            vec!["--target-bits", "2", "--budget-kb", "40"],
+            "cannot be used with",
+        ),
     ] {
         let mut all = vec!["demo", "--out", out_s, "--no-cache", "-q"];
         all.extend(&args);
@@ -323,4 +348,44 @@ fn a_cross_validated_search_pools_every_non_test_row() {
     assert_eq!(v["config"]["quant"]["granularity"], "PerChannel");
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("Paired over seeds"), "{report}");
+}
+
+#[test]
+fn a_budget_keeps_the_most_accurate_mix_that_fits() {
+    // One seed of the demo, every one of the 4,096 mixes scored (GPTQ and budgets in bytes
+    // are tested in ser-search, where the networks are small).
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let r = ser(&[
+        "demo",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-cache",
+        "-q",
+        "--seeds",
+        "0",
+        "--target-bits",
+        "2",
+    ]);
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    assert!(text(&r.stdout).contains("within the budget"));
+    let v = results(&out);
+    let b = &v["runs"][0]["budgeted"];
+    assert_eq!(
+        (b["exact"].as_bool(), b["scored"].as_u64()),
+        (Some(true), Some(4096))
+    );
+    assert!(b["model"]["average_bits"].as_f64().unwrap() <= 2.0);
+    // The front rises with the cost.
+    let front = b["front"].as_array().unwrap();
+    assert!(front.len() >= 2);
+    assert!(
+        front
+            .windows(2)
+            .all(|w| w[0][0].as_f64() < w[1][0].as_f64() && w[0][1].as_f64() < w[1][1].as_f64())
+    );
+    assert_eq!(v["config"]["budget"]["unit"], "AverageBits");
+    assert_eq!(v["config"]["quant"]["rounding"], "Nearest");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("| within the budget (every mix scored) |"));
 }

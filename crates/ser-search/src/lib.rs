@@ -53,6 +53,7 @@
 //! |---|---|---|
 //! | `parallel` | on | [`run_seeds`] runs seeds over all cores (rayon) |
 
+mod budget;
 mod error;
 mod finetune;
 mod plot;
@@ -62,14 +63,18 @@ mod results;
 mod run;
 mod search;
 
+pub use budget::{
+    Budget, BudgetResult, Costs, MAX_EXACT_MIXES, Mix, best_within, budget_search, mix_front,
+};
 pub use error::{Result, SearchError};
 pub use finetune::{FinetuneConfig, Finetuned, finetune_quantized};
 pub use plot::svg;
 pub use report::{EvaluatedSummary, ReportMeta, Stat, Summary, markdown, summarize};
 pub use results::{
-    FinetuneSettings, QuantSettings, RESULTS_SCHEMA_VERSION, Results, RunSettings, TrainingSettings,
+    BudgetSettings, FinetuneSettings, QuantSettings, RESULTS_SCHEMA_VERSION, Results, RunSettings,
+    TrainingSettings,
 };
-pub use run::{RunConfig, SeedRun, run_seed, run_seeds};
+pub use run::{Budgeted, RunConfig, SeedRun, run_seed, run_seeds};
 pub use search::{
     LayerScore, Member, SearchConfig, SearchResult, Strategy, Trial, adaptive_search,
     adaptive_search_pooled, average_bits, pareto_front, quantized_accuracy,

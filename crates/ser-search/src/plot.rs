@@ -316,6 +316,8 @@ mod tests {
                 mean: -1.0,
                 std: 1.0,
             }),
+            budgeted: None,
+            budgeted_vs_baseline: None,
         }
     }
 

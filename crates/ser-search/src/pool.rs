@@ -50,42 +50,46 @@ impl<'a> Pool<'a> {
         })
     }
 
+    /// Member `m`'s layer `i` at `p`, dequantized (made once, then from the cache).
+    pub(crate) fn layer(&mut self, m: usize, i: usize, p: Precision) -> Result<Dense> {
+        let member = &self.members[m];
+        let layer = &member.mlp.layers()[i];
+        if p == Precision::Full {
+            return Ok(layer.clone());
+        }
+        if let Some(d) = self.cache[m].get(&(i, p)) {
+            return Ok(d.clone());
+        }
+        let d = match (&self.gptq, member.calibration) {
+            (Some(config), Some(moments)) => {
+                let moments = moments.get(i).ok_or_else(|| {
+                    SearchError::Config("GPTQ: fewer input moments than layers".into())
+                })?;
+                layer.fake_quantized_gptq(p, self.quant, moments, config)?
+            }
+            _ => layer.fake_quantized(p, self.quant)?,
+        };
+        self.cache[m].insert((i, p), d.clone());
+        Ok(d)
+    }
+
     pub(crate) fn accuracy(&mut self, precisions: &[Precision]) -> Result<f64> {
         let (mut correct, mut rows) = (0usize, 0usize);
-        for (m, cache) in self.members.iter().zip(&mut self.cache) {
-            let layers = m
-                .mlp
-                .layers()
+        for m in 0..self.members.len() {
+            let layers = precisions
                 .iter()
-                .zip(precisions)
                 .enumerate()
-                .map(|(i, (layer, &p))| {
-                    if p == Precision::Full {
-                        return Ok(layer.clone());
-                    }
-                    if let Some(d) = cache.get(&(i, p)) {
-                        return Ok(d.clone());
-                    }
-                    let d = match (&self.gptq, m.calibration) {
-                        (Some(config), Some(moments)) => {
-                            let moments = moments.get(i).ok_or_else(|| {
-                                SearchError::Config("GPTQ: fewer input moments than layers".into())
-                            })?;
-                            layer.fake_quantized_gptq(p, self.quant, moments, config)?
-                        }
-                        _ => layer.fake_quantized(p, self.quant)?,
-                    };
-                    cache.insert((i, p), d.clone());
-                    Ok(d)
-                })
+                .map(|(i, &p)| self.layer(m, i, p))
                 .collect::<Result<Vec<Dense>>>()?;
-            let predicted = Mlp::from_layers(layers, m.mlp.dropout())?.predict(m.rows.x)?;
+            let member = &self.members[m];
+            let predicted =
+                Mlp::from_layers(layers, member.mlp.dropout())?.predict(member.rows.x)?;
             correct += predicted
                 .iter()
-                .zip(m.rows.y)
+                .zip(member.rows.y)
                 .filter(|(p, y)| p == y)
                 .count();
-            rows += m.rows.y.len();
+            rows += member.rows.y.len();
         }
         Ok(100.0 * correct as f64 / rows as f64)
     }

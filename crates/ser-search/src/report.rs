@@ -79,6 +79,12 @@ pub struct Summary {
     pub adaptive_vs_baseline: Stat,
     /// The same for the fine-tuned adaptive model, when every seed ran it.
     pub finetuned_vs_baseline: Option<Stat>,
+    /// The budget mode's model, when every seed ran it (absent in older files).
+    #[serde(default)]
+    pub budgeted: Option<EvaluatedSummary>,
+    /// Its test WA minus the baseline's, seed by seed (points).
+    #[serde(default)]
+    pub budgeted_vs_baseline: Option<Stat>,
 }
 
 /// Summarises the runs (at least one).
@@ -89,6 +95,10 @@ pub fn summarize(runs: &[SeedRun]) -> Summary {
     let fixed_len = runs.iter().map(|r| r.fixed.len()).min().unwrap_or(0);
     let finetuned: Option<Vec<&Evaluated>> =
         runs.iter().map(|r| r.adaptive_finetuned.as_ref()).collect();
+    let budgeted: Option<Vec<&Evaluated>> = runs
+        .iter()
+        .map(|r| r.budgeted.as_ref().map(|b| &b.model))
+        .collect();
     Summary {
         seeds: runs.len(),
         baseline: all(|r| &r.baseline),
@@ -105,6 +115,10 @@ pub fn summarize(runs: &[SeedRun]) -> Summary {
             std: f64::NAN,
         }),
         finetuned_vs_baseline: paired(runs, |r| r.adaptive_finetuned.as_ref()),
+        budgeted: budgeted
+            .filter(|b| !b.is_empty())
+            .map(|b| EvaluatedSummary::of(&b)),
+        budgeted_vs_baseline: paired(runs, |r| r.budgeted.as_ref().map(|b| &b.model)),
     }
 }
 
@@ -243,6 +257,14 @@ fn poster_table(out: &mut String, meta: &ReportMeta, runs: &[SeedRun], summary: 
     row(out, "adaptive", &summary.adaptive, "per seed, below");
     if let Some(f) = &summary.adaptive_finetuned {
         row(out, "adaptive + fine-tuning", f, "as adaptive");
+    }
+    if let Some(b) = &summary.budgeted {
+        row(
+            out,
+            "within the budget (every mix scored)",
+            b,
+            "per seed, in results.json",
+        );
     }
     let n = summary.seeds;
     let _ = writeln!(

@@ -30,6 +30,15 @@ fn nearest() -> String {
     "Nearest".into()
 }
 
+/// A size budget as `results.json` records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetSettings {
+    /// `AverageBits` or `Bytes`.
+    pub unit: String,
+    /// The limit in that unit.
+    pub limit: f64,
+}
+
 /// The baseline's training as `results.json` records it (`StopOn` as `Loss`/`Accuracy`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingSettings {
@@ -124,6 +133,10 @@ pub struct RunSettings {
     pub finetune: Option<FinetuneSettings>,
     /// Folds of a cross-validated search (0: off).
     pub validation_folds: usize,
+    /// The budget mode's limit, when set: `{"unit": "AverageBits" | "Bytes", "limit": x}`
+    /// (absent in older files).
+    #[serde(default)]
+    pub budget: Option<BudgetSettings>,
     /// The quantizer.
     pub quant: QuantSettings,
     /// How the features were computed.
@@ -170,6 +183,14 @@ impl RunSettings {
                 patience: f.patience,
             }),
             validation_folds: config.validation_folds,
+            budget: config.budget.map(|b| BudgetSettings {
+                unit: match b {
+                    crate::Budget::AverageBits(_) => "AverageBits",
+                    crate::Budget::Bytes(_) => "Bytes",
+                }
+                .into(),
+                limit: b.limit(),
+            }),
             quant: QuantSettings {
                 granularity: match q.granularity {
                     Granularity::PerTensor => "PerTensor",

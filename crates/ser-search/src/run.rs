@@ -11,6 +11,7 @@ use ser_model::{Evaluated, Model, Trained, train_model};
 use ser_quant::{BitWidth, Precision};
 use serde::{Deserialize, Serialize};
 
+use crate::budget::{Budget, Costs, budget_in};
 use crate::error::{Result, SearchError};
 use crate::finetune::{FinetuneConfig, finetune_quantized};
 use crate::pool::Pool;
@@ -35,6 +36,10 @@ pub struct RunConfig {
     /// model it quantizes (on its validation rows) and of the `k` fold models (each on its
     /// fold): [`crate::adaptive_search_pooled`]. Costs `k` more trainings per seed. Default: 0.
     pub validation_folds: usize,
+    /// A size budget: besides the margin search, every mix of widths is scored on the same
+    /// rows and the most accurate within the budget is kept ([`SeedRun::budgeted`]).
+    /// Default: none.
+    pub budget: Option<Budget>,
 }
 
 impl RunConfig {
@@ -50,7 +55,14 @@ impl RunConfig {
         if let Some(f) = &self.finetune {
             f.validate()?;
         }
-        Ok(())
+        match self.budget {
+            Some(Budget::AverageBits(b)) if !(1.0..=32.0).contains(&b) => {
+                Err(SearchError::Config(format!(
+                    "a budget of {b} average bits is outside 1 (every layer at 1 bit) to 32 (f32)"
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -88,6 +100,27 @@ pub struct SeedRun {
     /// Rows the search's accuracy was pooled over (the validation rows, plus every non-test
     /// row once with cross-validated search).
     pub search_rows: usize,
+    /// The budget mode's model, when a budget was set (absent in older files).
+    #[serde(default)]
+    pub budgeted: Option<Budgeted>,
+}
+
+/// The budget mode's result for one seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Budgeted {
+    /// The most accurate mix within the budget, as a packed model on the test rows.
+    pub model: Evaluated,
+    /// Its search accuracy (percent, on the search's rows).
+    pub search_accuracy: f64,
+    /// The exact Pareto front of (cost, search accuracy) over every mix (or the proxy's
+    /// mixes), by increasing cost; the cost is in the budget's unit.
+    pub front: Vec<[f64; 2]>,
+    /// Whether every mix was scored.
+    pub exact: bool,
+    /// How many mixes were scored.
+    pub scored: usize,
+    /// Seconds the scoring took.
+    pub seconds: f64,
 }
 
 /// Rows of `data` standardised as `model` takes them, with their labels.
@@ -147,6 +180,29 @@ pub fn run_seed(
     )?;
     let search = &searched.result;
     let adaptive = packed(&search.precisions, model, gptq)?;
+    let budgeted = match &searched.budget {
+        None => None,
+        Some((found, seconds)) => {
+            let model = packed(&found.chosen.precisions, model, gptq)?;
+            if let Some(Budget::Bytes(limit)) = config.budget
+                && model.bytes as u64 > limit
+            {
+                return Err(SearchError::Config(format!(
+                    "the chosen model is {} bytes, over the budget of {limit}: the per-layer \
+                     sizes did not add up",
+                    model.bytes
+                )));
+            }
+            Some(Budgeted {
+                model,
+                search_accuracy: found.chosen.accuracy,
+                front: found.front.iter().map(|m| [m.cost, m.accuracy]).collect(),
+                exact: found.exact,
+                scored: found.scored,
+                seconds: *seconds,
+            })
+        }
+    };
     let adaptive_finetuned = match &config.finetune {
         None => None,
         Some(f) => {
@@ -175,6 +231,7 @@ pub fn run_seed(
         ],
         search_rows: searched.rows,
         pareto: searched.pareto,
+        budgeted,
     })
 }
 
@@ -185,6 +242,8 @@ struct Searched {
     folds_seconds: f64,
     rows: usize,
     pareto: Vec<[f64; 2]>,
+    /// The budget mode's choice and front, with its seconds, when a budget was set.
+    budget: Option<(crate::BudgetResult, f64)>,
 }
 
 /// The adaptive search on the baseline's validation rows (pooled with fold models when
@@ -242,13 +301,65 @@ fn search(
         .into_iter()
         .map(|(b, a)| [b, a])
         .collect();
+    let budget = match config.budget {
+        None => None,
+        Some(budget) => {
+            let start = Instant::now();
+            let widths: Vec<Precision> =
+                BitWidth::ALL.iter().map(|&b| Precision::Bits(b)).collect();
+            let costs = match budget {
+                Budget::AverageBits(_) => Costs::average_bits(mlp(model)?, &widths),
+                Budget::Bytes(limit) => {
+                    let f32_bytes = model.to_bytes()?.len() as u64;
+                    if limit >= f32_bytes {
+                        return Err(SearchError::Config(format!(
+                            "a budget of {limit} bytes is not below the f32 model's {f32_bytes}: \
+                             nothing to quantize"
+                        )));
+                    }
+                    file_costs(model, &widths, config.search.quant)?
+                }
+            };
+            let found = budget_in(&mut pool, &widths, &costs, budget)?;
+            Some((found, start.elapsed().as_secs_f64()))
+        }
+    };
     Ok(Searched {
         result,
         seconds,
         folds_seconds,
         rows: yv.len() + folds.iter().map(|f| f.y.len()).sum::<usize>(),
         pareto,
+        budget,
     })
+}
+
+/// The model file's bytes as [`Costs`]: the file at the narrowest width everywhere, plus
+/// what each layer adds at each width. The codes' values do not change a file's size (GPTQ's
+/// or rounding's), so the sizes are those of rounded models.
+fn file_costs(
+    model: &Model,
+    widths: &[Precision],
+    quant: ser_quant::QuantOptions,
+) -> Result<Costs> {
+    let n = model.network.shapes().len();
+    let bytes =
+        |p: &[Precision]| -> Result<f64> { Ok(model.quantize(p, quant)?.to_bytes()?.len() as f64) };
+    let narrowest = vec![widths[0]; n];
+    let base = bytes(&narrowest)?;
+    let layer = (0..n)
+        .map(|l| {
+            widths
+                .iter()
+                .map(|&w| {
+                    let mut p = narrowest.clone();
+                    p[l] = w;
+                    Ok(bytes(&p)? - base)
+                })
+                .collect::<Result<Vec<f64>>>()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Costs { base, layer })
 }
 
 /// The baseline fine-tuned through its quantized weights at `precisions`, as a model.

@@ -483,6 +483,30 @@ mod runs {
     }
 
     #[test]
+    fn budgets_in_bits_and_bytes_are_kept_with_gptq() {
+        let (data, features) = data();
+        for budget in [Budget::AverageBits(2.0), Budget::Bytes(600)] {
+            let mut config = config(SplitSpec::KFold(3));
+            config.search.gptq = Some(ser_mlp::GptqConfig::default());
+            config.budget = Some(budget);
+            let runs = run_seeds(&data, &features, &[0, 1], &config, &|| {}).unwrap();
+            for r in &runs {
+                let b = r.budgeted.as_ref().unwrap();
+                assert!(b.exact && b.scored == 64, "2 layers, 8 widths");
+                match budget {
+                    Budget::AverageBits(limit) => assert!(b.model.average_bits <= limit),
+                    Budget::Bytes(limit) => assert!(b.model.bytes as u64 <= limit),
+                }
+                assert!(
+                    b.front
+                        .windows(2)
+                        .all(|w| w[0][0] < w[1][0] && w[0][1] < w[1][1])
+                );
+            }
+        }
+    }
+
+    #[test]
     fn gptq_without_calibration_rows_is_refused() {
         let (mlp, x, y) = super::trained();
         let rows = ser_mlp::Labelled { x: x.view(), y: &y };
@@ -534,5 +558,127 @@ mod runs {
         assert_eq!(v["runs"][1]["fixed"].as_array().unwrap().len(), 8);
         assert_eq!(v["summary"]["seeds"], 2);
         assert!(v["summary"]["adaptive_vs_baseline"]["mean"].is_number());
+    }
+}
+
+mod budget {
+    use proptest::prelude::*;
+    use ser_mlp::Labelled;
+    use ser_quant::{BitWidth, Precision, QuantOptions};
+
+    use crate::budget::{budget_in, every_mix, proxy_mixes};
+    use crate::pool::Pool;
+    use crate::*;
+
+    fn widths() -> Vec<Precision> {
+        (1..=8)
+            .map(|b| Precision::Bits(BitWidth::new(b).unwrap()))
+            .collect()
+    }
+
+    /// The 3-layer network of the tests above, pooled with its own rows.
+    fn pool_of<'a>(mlp: &'a ser_mlp::Mlp, x: &'a ndarray::Array2<f32>, y: &'a [usize]) -> Pool<'a> {
+        let member = Member {
+            mlp,
+            rows: Labelled { x: x.view(), y },
+            calibration: None,
+        };
+        Pool::new(vec![member], QuantOptions::default(), None).unwrap()
+    }
+
+    #[test]
+    fn every_mix_is_scored_as_the_pool_scores_it() {
+        let (mlp, x, y) = super::trained_with(4.0);
+        let mut pool = pool_of(&mlp, &x, &y);
+        let widths = widths();
+        let costs = Costs::average_bits(&mlp, &widths);
+        let mixes = every_mix(&mut pool, &widths, &costs).unwrap();
+        assert_eq!(mixes.len(), 512);
+        for mix in &mixes {
+            // Brute force: the whole network at this mix, through the pool's own path.
+            assert_eq!(
+                mix.accuracy,
+                pool.accuracy(&mix.precisions).unwrap(),
+                "{:?}",
+                mix.precisions
+            );
+            assert!((mix.cost - average_bits(&mlp, &mix.precisions)).abs() < 1e-12);
+        }
+        // The mixes are not all alike: quantization costs accuracy somewhere.
+        assert!(
+            mixes
+                .iter()
+                .any(|m| m.accuracy != mixes[mixes.len() - 1].accuracy)
+        );
+        let front = mix_front(&mixes);
+        for w in front.windows(2) {
+            assert!(w[0].cost < w[1].cost && w[0].accuracy < w[1].accuracy);
+        }
+        for m in &mixes {
+            assert!(
+                front
+                    .iter()
+                    .any(|f| f.cost <= m.cost && f.accuracy >= m.accuracy)
+            );
+        }
+    }
+
+    #[test]
+    fn the_proxy_scores_its_mixes_exactly_and_reaches_the_cheapest() {
+        let (mlp, x, y) = super::trained_with(4.0);
+        let mut pool = pool_of(&mlp, &x, &y);
+        let widths = widths();
+        let costs = Costs::average_bits(&mlp, &widths);
+        let mixes = proxy_mixes(&mut pool, &widths, &costs).unwrap();
+        assert!(!mixes.is_empty());
+        for m in &mixes {
+            assert_eq!(m.accuracy, pool.accuracy(&m.precisions).unwrap());
+        }
+        assert!(
+            mixes.iter().any(|m| (m.cost - 1.0).abs() < 1e-12),
+            "1 bit everywhere"
+        );
+    }
+
+    #[test]
+    fn bad_budgets_are_refused() {
+        let (mlp, x, y) = super::trained();
+        let rows = Labelled { x: x.view(), y: &y };
+        let config = SearchConfig::default();
+        let widths = widths();
+        let search =
+            |b: Budget, c: Option<&Costs>| budget_search(&mlp, rows, &[], &config, &widths, b, c);
+        for (budget, needle) in [
+            (Budget::AverageBits(0.5), "below the smallest model"),
+            (Budget::AverageBits(f64::NAN), "below the smallest model"),
+            (Budget::AverageBits(33.0), "above f32"),
+            (Budget::Bytes(1000), "needs each layer's bytes"),
+        ] {
+            let err = search(budget, None).unwrap_err().to_string();
+            assert!(err.contains(needle), "{budget:?}: {err}");
+        }
+        let wrong = Costs {
+            base: 0.0,
+            layer: vec![vec![1.0; 8]; 2],
+        };
+        assert!(search(Budget::AverageBits(2.0), Some(&wrong)).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn the_budget_is_never_exceeded_and_nothing_within_it_is_better(limit in 1.0f64..8.5) {
+            let (mlp, x, y) = super::trained_with(4.0);
+            let mut pool = pool_of(&mlp, &x, &y);
+            let widths = widths();
+            let costs = Costs::average_bits(&mlp, &widths);
+            let found = budget_in(&mut pool, &widths, &costs, Budget::AverageBits(limit)).unwrap();
+            prop_assert!(found.chosen.cost <= limit);
+            let all = every_mix(&mut pool, &widths, &costs).unwrap();
+            for m in all.iter().filter(|m| m.cost <= limit) {
+                prop_assert!(m.accuracy <= found.chosen.accuracy);
+            }
+            prop_assert!(found.exact && found.scored == 512);
+        }
     }
 }

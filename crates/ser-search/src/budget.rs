@@ -1,0 +1,403 @@
+//! Every mix of widths, evaluated exactly, and the best model within a size budget.
+//!
+//! The poster's search walks the layers once with margins. With few layers and widths every
+//! mix can be scored instead: the poster's network has 4 layers and 8 widths, 4,096 mixes. A
+//! mix's accuracy is measured on the search's rows (every pooled member's held-out rows), as
+//! the margin search measures it, and the outputs of a layer are shared by all the mixes that
+//! agree on the layers before it (a depth-first walk of the tree of prefixes), so the 4,096
+//! evaluations cost about as much as 585 layer products per member instead of 16,384. When the
+//! mixes are too many ([`MAX_EXACT_MIXES`]), a Lagrangian over an additive proxy (each layer's
+//! accuracy drop when it alone is quantized) picks the mixes instead, as HAWQ-V3's ILP and
+//! llama.cpp's bits-per-weight targets do.
+
+use ndarray::Array2;
+use ser_mlp::Dense;
+use ser_quant::Precision;
+
+use crate::error::{Result, SearchError};
+use crate::pool::Pool;
+
+/// The most mixes scored exactly; beyond, [`proxy_mixes`] is used.
+pub const MAX_EXACT_MIXES: usize = 1 << 16;
+
+/// One mix of widths and what it measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mix {
+    /// One width per layer.
+    pub precisions: Vec<Precision>,
+    /// Accuracy on the search's rows, percent (rows right over all rows, pooled).
+    pub accuracy: f64,
+    /// Its cost: what the budget counts (average bits, or bytes).
+    pub cost: f64,
+}
+
+/// What a budget counts, and how much of it a model may have.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Budget {
+    /// The parameter-weighted mean width, in bits (the poster's measure).
+    AverageBits(f64),
+    /// The model file's bytes.
+    Bytes(u64),
+}
+
+impl Budget {
+    /// The limit, in the budget's unit.
+    pub fn limit(&self) -> f64 {
+        match *self {
+            Budget::AverageBits(b) => b,
+            Budget::Bytes(b) => b as f64,
+        }
+    }
+}
+
+/// The cost of every width of every layer, additive over layers: `base + sum(layer[l][w_l])`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Costs {
+    /// The part no layer's width changes.
+    pub base: f64,
+    /// `layer[l][k]`: layer `l` at the `k`-th candidate width.
+    pub layer: Vec<Vec<f64>>,
+}
+
+impl Costs {
+    /// The cost of the mix whose candidate indices are `choice`.
+    pub fn of(&self, choice: &[usize]) -> f64 {
+        self.base
+            + choice
+                .iter()
+                .zip(&self.layer)
+                .map(|(&k, costs)| costs[k])
+                .sum::<f64>()
+    }
+}
+
+/// Every mix of `widths` (one candidate list for all layers), scored exactly on the pool's
+/// rows, in the order of the mixed-radix numbers of their candidate indices (the first
+/// layer's index most significant). Refuses more than [`MAX_EXACT_MIXES`] mixes.
+pub(crate) fn every_mix(
+    pool: &mut Pool<'_>,
+    widths: &[Precision],
+    costs: &Costs,
+) -> Result<Vec<Mix>> {
+    let n = pool.members[0].mlp.layers().len();
+    let total = mix_count(widths.len(), n)
+        .filter(|&t| t <= MAX_EXACT_MIXES)
+        .ok_or_else(|| {
+            SearchError::Config(format!(
+                "{} widths over {n} layers is more than {MAX_EXACT_MIXES} mixes to score exactly",
+                widths.len()
+            ))
+        })?;
+    let mut correct = vec![0usize; total];
+    let mut rows = 0usize;
+    for m in 0..pool.members.len() {
+        let layers: Vec<Vec<Dense>> = (0..n)
+            .map(|i| widths.iter().map(|&p| pool.layer(m, i, p)).collect())
+            .collect::<Result<_>>()?;
+        let member = &pool.members[m];
+        rows += member.rows.y.len();
+        let x = member.rows.x.to_owned();
+        walk(&layers, 0, x, 0, member.rows.y, &mut correct);
+    }
+    let mut mixes = Vec::with_capacity(total);
+    let mut choice = vec![0usize; n];
+    for (index, &c) in correct.iter().enumerate() {
+        let mut rest = index;
+        for slot in choice.iter_mut().rev() {
+            *slot = rest % widths.len();
+            rest /= widths.len();
+        }
+        mixes.push(Mix {
+            precisions: choice.iter().map(|&k| widths[k]).collect(),
+            accuracy: 100.0 * c as f64 / rows as f64,
+            cost: costs.of(&choice),
+        });
+    }
+    Ok(mixes)
+}
+
+/// `widths^layers`, when it fits in a usize.
+fn mix_count(widths: usize, layers: usize) -> Option<usize> {
+    (0..layers).try_fold(1usize, |acc, _| acc.checked_mul(widths))
+}
+
+/// The depth-first walk: `h` is the input of layer `level` (the same for every mix whose
+/// first `level` indices make `prefix`); at the last layer the rows predicted right are
+/// counted for each completed mix. The arithmetic is `Mlp::logits`' own, so each mix's
+/// predictions are those of its fake-quantized network.
+fn walk(
+    layers: &[Vec<Dense>],
+    level: usize,
+    h: Array2<f32>,
+    prefix: usize,
+    truth: &[usize],
+    correct: &mut [usize],
+) {
+    let last = layers.len() - 1;
+    for (k, layer) in layers[level].iter().enumerate() {
+        let mut z = h.dot(&layer.weights) + &layer.bias;
+        let index = prefix * layers[level].len() + k;
+        if level < last {
+            z.mapv_inplace(|v| v.max(0.0));
+            walk(layers, level + 1, z, index, truth, correct);
+        } else {
+            correct[index] += z
+                .rows()
+                .into_iter()
+                .zip(truth)
+                .filter(|(r, y)| ser_quant::argmax(r.iter().copied()) == **y)
+                .count();
+        }
+    }
+}
+
+/// The exact Pareto front of `mixes`: those no other mix beats on both cost (lower) and
+/// accuracy (higher), by increasing cost; of equal points the first is kept.
+pub fn mix_front(mixes: &[Mix]) -> Vec<Mix> {
+    let mut order: Vec<&Mix> = mixes.iter().collect();
+    // By cost, then higher accuracy first, so the first of a cost is its best.
+    order.sort_by(|a, b| {
+        a.cost
+            .total_cmp(&b.cost)
+            .then(b.accuracy.total_cmp(&a.accuracy))
+    });
+    let mut front: Vec<Mix> = Vec::new();
+    for m in order {
+        if front.last().is_none_or(|f| m.accuracy > f.accuracy) {
+            front.push(m.clone());
+        }
+    }
+    front
+}
+
+/// The most accurate mix within `limit` (the cheapest of equally accurate ones, then the
+/// first); `None` when none fits.
+pub fn best_within(mixes: &[Mix], limit: f64) -> Option<&Mix> {
+    mixes
+        .iter()
+        .filter(|m| m.cost <= limit)
+        .fold(None, |best: Option<&Mix>, m| match best {
+            Some(b)
+                if b.accuracy > m.accuracy || (b.accuracy == m.accuracy && b.cost <= m.cost) =>
+            {
+                Some(b)
+            }
+            _ => Some(m),
+        })
+}
+
+/// Mixes chosen by a Lagrangian over an additive proxy, for networks with too many mixes to
+/// score: each layer's accuracy drop when it alone is at a width (the others in f32), then for
+/// each multiplier `lambda` the mix minimising `sum(drop) + lambda * cost`, over a sweep of
+/// multipliers; each chosen mix is then scored exactly. They lie on the lower convex hull of
+/// the proxy, so fewer than the exact front, but always within reach of any budget the
+/// cheapest mix fits.
+pub(crate) fn proxy_mixes(
+    pool: &mut Pool<'_>,
+    widths: &[Precision],
+    costs: &Costs,
+) -> Result<Vec<Mix>> {
+    let n = pool.members[0].mlp.layers().len();
+    let full = pool.accuracy(&vec![Precision::Full; n])?;
+    let mut drop = vec![vec![0.0f64; widths.len()]; n];
+    for (l, row) in drop.iter_mut().enumerate() {
+        for (k, d) in row.iter_mut().enumerate() {
+            let mut p = vec![Precision::Full; n];
+            p[l] = widths[k];
+            *d = full - pool.accuracy(&p)?;
+        }
+    }
+    let span = costs
+        .layer
+        .iter()
+        .map(|c| {
+            c.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+                - c.iter().cloned().fold(f64::INFINITY, f64::min)
+        })
+        .sum::<f64>()
+        .max(f64::MIN_POSITIVE);
+    let mut choices: Vec<Vec<usize>> = Vec::new();
+    // Multipliers from "accuracy only" to "cost only", geometrically.
+    for step in 0..=64 {
+        let lambda = if step == 0 {
+            0.0
+        } else {
+            100.0 / span * 10f64.powf((step as f64 - 32.0) / 8.0)
+        };
+        let choice: Vec<usize> = (0..n)
+            .map(|l| {
+                (0..widths.len())
+                    .min_by(|&a, &b| {
+                        let f = |k: usize| drop[l][k] + lambda * costs.layer[l][k];
+                        f(a).total_cmp(&f(b))
+                    })
+                    .unwrap_or(0)
+            })
+            .collect();
+        if !choices.contains(&choice) {
+            choices.push(choice);
+        }
+    }
+    choices
+        .into_iter()
+        .map(|choice| {
+            let precisions: Vec<Precision> = choice.iter().map(|&k| widths[k]).collect();
+            Ok(Mix {
+                accuracy: pool.accuracy(&precisions)?,
+                cost: costs.of(&choice),
+                precisions,
+            })
+        })
+        .collect()
+}
+
+/// What [`budget_search`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetResult {
+    /// The most accurate mix within the budget.
+    pub chosen: Mix,
+    /// The Pareto front of (cost, accuracy) over the mixes scored: every mix when
+    /// [`BudgetResult::exact`], else the proxy's.
+    pub front: Vec<Mix>,
+    /// Whether every mix was scored.
+    pub exact: bool,
+    /// How many mixes were scored.
+    pub scored: usize,
+    /// The f32 network's accuracy on the same rows, percent.
+    pub baseline_accuracy: f64,
+}
+
+impl Costs {
+    /// Average bits: layer `l` at `b` bits costs `params(l) * b / params`.
+    pub fn average_bits(mlp: &ser_mlp::Mlp, widths: &[Precision]) -> Costs {
+        let params: Vec<f64> = mlp.layers().iter().map(|l| l.n_params() as f64).collect();
+        let total: f64 = params.iter().sum();
+        Costs {
+            base: 0.0,
+            layer: params
+                .iter()
+                .map(|p| {
+                    widths
+                        .iter()
+                        .map(|w| p * f64::from(w.bits()) / total)
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The most accurate mix of `widths` whose cost (`costs`) is within `limit`, scored on the
+/// pool's rows: every mix when there are at most [`MAX_EXACT_MIXES`], else the Lagrangian
+/// proxy's. A limit below the cheapest mix, or not finite, is an error.
+pub(crate) fn budget_in(
+    pool: &mut Pool<'_>,
+    widths: &[Precision],
+    costs: &Costs,
+    budget: Budget,
+) -> Result<BudgetResult> {
+    let (limit, unit) = match budget {
+        Budget::AverageBits(b) => (b, "average bits"),
+        Budget::Bytes(b) => (b as f64, "bytes"),
+    };
+    let n = pool.members[0].mlp.layers().len();
+    if widths.is_empty()
+        || costs.layer.len() != n
+        || costs.layer.iter().any(|c| c.len() != widths.len())
+    {
+        return Err(SearchError::Config(format!(
+            "the costs must give one value per candidate width ({}) for each of the {n} layers",
+            widths.len()
+        )));
+    }
+    let cheapest = costs.base
+        + costs
+            .layer
+            .iter()
+            .map(|c| c.iter().cloned().fold(f64::INFINITY, f64::min))
+            .sum::<f64>();
+    if !limit.is_finite() || limit < cheapest {
+        return Err(SearchError::Config(format!(
+            "a budget of {limit} {unit} is below the smallest model's {cheapest} {unit} (every \
+             layer at its narrowest width)"
+        )));
+    }
+    let baseline_accuracy = pool.accuracy(&vec![Precision::Full; n])?;
+    let exact = mix_count(widths.len(), n).is_some_and(|t| t <= MAX_EXACT_MIXES);
+    let mixes = if exact {
+        every_mix(pool, widths, costs)?
+    } else {
+        proxy_mixes(pool, widths, costs)?
+    };
+    let chosen = best_within(&mixes, limit)
+        .cloned()
+        .ok_or_else(|| SearchError::Config(format!("no mix fits a budget of {limit} {unit}")))?;
+    Ok(BudgetResult {
+        chosen,
+        front: mix_front(&mixes),
+        exact,
+        scored: mixes.len(),
+        baseline_accuracy,
+    })
+}
+
+/// The most accurate mix of `widths` within `budget` for `mlp` on `validation` rows (pooled
+/// with `others`, as [`crate::adaptive_search_pooled`] pools them), with the exact Pareto
+/// front of every mix. `Budget::Bytes` needs `costs`; average bits are computed when `costs`
+/// is `None`.
+///
+/// ```
+/// use ndarray::Array2;
+/// use ser_mlp::{Labelled, TrainConfig, fit};
+/// use ser_quant::{BitWidth, Precision};
+/// use ser_search::{Budget, SearchConfig, budget_search};
+///
+/// let x = Array2::from_shape_fn((60, 6), |(i, j)| if (i % 2 == 0) == (j % 2 == 0) { 1.0 } else { -1.0 });
+/// let y: Vec<usize> = (0..60).map(|i| i % 2).collect();
+/// let config = TrainConfig { hidden: vec![8], max_epochs: 30, ..TrainConfig::default() };
+/// let (mlp, _) = fit(&config, Labelled { x: x.view(), y: &y }, None, 2)?;
+/// let widths: Vec<Precision> = (1..=8).map(|b| Precision::Bits(BitWidth::new(b).unwrap())).collect();
+/// let rows = Labelled { x: x.view(), y: &y };
+/// let found = budget_search(&mlp, rows, &[], &SearchConfig::default(), &widths, Budget::AverageBits(2.0), None)?;
+/// assert!(found.exact && found.scored == 64);
+/// assert!(found.chosen.cost <= 2.0);
+/// # Ok::<(), ser_search::SearchError>(())
+/// ```
+pub fn budget_search<'a>(
+    mlp: &'a ser_mlp::Mlp,
+    validation: ser_mlp::Labelled<'a>,
+    others: &[crate::Member<'a>],
+    config: &crate::SearchConfig,
+    widths: &[Precision],
+    budget: Budget,
+    costs: Option<&Costs>,
+) -> Result<BudgetResult> {
+    let mut members = vec![crate::Member {
+        mlp,
+        rows: validation,
+        calibration: None,
+    }];
+    members.extend_from_slice(others);
+    let mut pool = Pool::new(members, config.quant, config.gptq)?;
+    let average;
+    let costs = match (budget, costs) {
+        (_, Some(c)) => c,
+        (Budget::AverageBits(_), None) => {
+            average = Costs::average_bits(mlp, widths);
+            &average
+        }
+        (Budget::Bytes(_), None) => {
+            return Err(SearchError::Config(
+                "a budget in bytes needs each layer's bytes at each width".into(),
+            ));
+        }
+    };
+    if let Budget::AverageBits(b) = budget
+        && b > 32.0
+    {
+        return Err(SearchError::Config(format!(
+            "a budget of {b} average bits is above f32's 32: nothing to quantize"
+        )));
+    }
+    budget_in(&mut pool, widths, costs, budget)
+}
