@@ -332,6 +332,8 @@ fn run_args(command: Command) -> Command {
         .arg(Arg::new("folds").long("folds").value_name("K").value_parser(value_parser!(usize)).default_value("0").help("Cross-validated search: pool its accuracy over K fold models as well (0: the poster's one validation split)"))
         .arg(Arg::new("finetune-epochs").long("finetune-epochs").value_name("N").value_parser(value_parser!(usize)).requires("finetune").help("Most fine-tuning epochs (default 30)"))
         .arg(Arg::new("finetune-lr").long("finetune-lr").value_name("LR").value_parser(value_parser!(f32)).requires("finetune").help("Fine-tuning learning rate (default 1e-4, a tenth of training's)"))
+        .arg(Arg::new("distill").long("distill").action(ArgAction::SetTrue).requires("finetune").help("Fine-tune with the f32 model as teacher: its softened outputs (temperature 2) beside the labels"))
+        .arg(Arg::new("distill-weight").long("distill-weight").value_name("W").value_parser(value_parser!(f32)).requires("distill").help("Share of the teacher's term in the fine-tuning loss, in [0, 1] (default 0.5)"))
         .arg(Arg::new("finetune").long("finetune").action(ArgAction::SetTrue).help("Quantization-aware fine-tuning of the adaptive model"))
         .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads (default: all cores)"))
         .arg(Arg::new("cache").long("cache").value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).help("Feature cache folder (default: $SER_CACHE_DIR, else ~/.cache/ser-adaptive/features)"))

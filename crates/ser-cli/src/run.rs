@@ -9,7 +9,7 @@ use clap::ArgMatches;
 use ser_adaptive::data::{Dataset, FeatureCache};
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 use ser_adaptive::importance::{HessianTrace, Order, Sensitivity};
-use ser_adaptive::mlp::GptqConfig;
+use ser_adaptive::mlp::{Distillation, GptqConfig};
 use ser_adaptive::search::{
     Budget, FinetuneConfig, LayerScore, ReportMeta, Results, RunConfig, RunSettings, SearchConfig,
     Strategy, markdown, run_seeds, svg,
@@ -114,6 +114,16 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
                     .get_one::<f32>("finetune-lr")
                     .copied()
                     .unwrap_or(d.learning_rate),
+                distillation: m.get_flag("distill").then(|| {
+                    let plain = Distillation::default();
+                    Distillation {
+                        weight: m
+                            .get_one::<f32>("distill-weight")
+                            .copied()
+                            .unwrap_or(plain.weight),
+                        ..plain
+                    }
+                }),
                 ..d
             }
         }),

@@ -32,6 +32,7 @@
 //! ser-model's.
 
 mod adam;
+mod distill;
 mod error;
 mod gptq;
 mod metrics;
@@ -41,6 +42,7 @@ mod rng;
 mod standardize;
 mod train;
 
+pub use distill::{Distillation, fine_tune_distilled};
 pub use error::{MlpError, Result};
 pub use gptq::{GptqConfig, InputMoments};
 pub use metrics::{Metrics, classification_metrics};

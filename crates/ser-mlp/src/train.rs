@@ -4,6 +4,7 @@ use ndarray::{ArrayView2, Axis};
 use rand::seq::SliceRandom;
 
 use crate::adam::Adam;
+use crate::distill::Distillation;
 use crate::error::{MlpError, Result};
 use crate::network::{Mlp, cross_entropy};
 use crate::rng::seeded;
@@ -257,7 +258,7 @@ pub fn fit_with_progress(
     }
     let inputs = train.x.ncols();
     let mlp = Mlp::new(inputs, &config.hidden, classes, config.dropout, config.seed)?;
-    train_loop(config, mlp, train, validation, None, on_epoch)
+    train_loop(config, mlp, train, validation, Passes::default(), on_epoch)
 }
 
 /// Continues training `mlp` (its architecture and dropout; `config.hidden` is not used), with
@@ -299,21 +300,34 @@ pub fn fine_tune(
     if train.x.nrows() == 0 {
         return Err(MlpError::Empty);
     }
-    train_loop(config, mlp.clone(), train, validation, Some(view), on_epoch)
+    let passes = Passes {
+        view: Some(view),
+        teacher: None,
+    };
+    train_loop(config, mlp.clone(), train, validation, passes, on_epoch)
 }
 
 /// The network the passes run on, given the latent one (see [`fine_tune`]).
-type View<'v> = &'v dyn Fn(&Mlp) -> Result<Mlp>;
+pub(crate) type View<'v> = &'v dyn Fn(&Mlp) -> Result<Mlp>;
+
+/// What the training passes go through besides the network: a view of the weights
+/// ([`fine_tune`]) and a teacher's logits for every training row ([`crate::fine_tune_distilled`]).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Passes<'a> {
+    pub(crate) view: Option<View<'a>>,
+    pub(crate) teacher: Option<(ArrayView2<'a, f32>, Distillation)>,
+}
 
 /// The training loop of [`fit`] and [`fine_tune`], from `mlp`'s weights.
-fn train_loop(
+pub(crate) fn train_loop(
     config: &TrainConfig,
     mut mlp: Mlp,
     train: Labelled<'_>,
     validation: Option<Labelled<'_>>,
-    view: Option<View<'_>>,
+    passes: Passes<'_>,
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Result<(Mlp, History)> {
+    let view = passes.view;
     let (inputs, classes) = (mlp.inputs(), mlp.classes());
     train.check("training data", inputs, classes)?;
     if let Some(v) = &validation {
@@ -339,7 +353,7 @@ fn train_loop(
     let mut best: Option<(Score, usize, Mlp)> = None;
     let mut since_improvement = 0;
     for epoch in 1..=config.max_epochs {
-        let train_loss = step.epoch(&mut mlp, train, config, view, epoch)?;
+        let train_loss = step.epoch(&mut mlp, train, config, passes, epoch)?;
         let (val_loss, val_accuracy) = match &validation {
             Some(v) => {
                 let (loss, acc) = match view {
@@ -427,10 +441,10 @@ impl Step {
         mlp: &mut Mlp,
         train: Labelled<'_>,
         config: &TrainConfig,
-        view: Option<View<'_>>,
+        passes: Passes<'_>,
         epoch: usize,
     ) -> Result<f32> {
-        let batch_size = config.batch_size;
+        let (batch_size, view) = (config.batch_size, passes.view);
         self.order.shuffle(&mut self.rng);
         let mut loss_sum = 0.0f64;
         let mut seen = 0usize;
@@ -440,7 +454,13 @@ impl Step {
             let viewed = view.map(|v| v(mlp)).transpose()?;
             let net = viewed.as_ref().unwrap_or(mlp);
             let (logits, tape) = net.forward_tape(xb.view(), &mut self.rng, true);
-            let (loss, dlogits) = cross_entropy(&logits, &yb);
+            let (loss, dlogits) = match passes.teacher {
+                None => cross_entropy(&logits, &yb),
+                Some((teacher, d)) => {
+                    let tb = teacher.select(Axis(0), batch);
+                    crate::distill::distilled_loss(&logits, &yb, &tb, &d)
+                }
+            };
             if !loss.is_finite() {
                 return Err(MlpError::Diverged { epoch, loss });
             }

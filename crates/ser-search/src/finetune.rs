@@ -1,6 +1,6 @@
 //! Quantization-aware fine-tuning of a searched model.
 
-use ser_mlp::{Labelled, Mlp, StopOn, TrainConfig, fine_tune};
+use ser_mlp::{Distillation, Labelled, Mlp, StopOn, TrainConfig, fine_tune, fine_tune_distilled};
 use ser_quant::{Precision, QuantOptions};
 
 use crate::error::{Result, SearchError};
@@ -21,6 +21,9 @@ pub struct FinetuneConfig {
     pub seed: u64,
     /// Quantizer options (as in the search).
     pub quant: QuantOptions,
+    /// Distil the f32 network's outputs into the quantized one (the teacher is the network
+    /// fine-tuning starts from); `None` is plain cross-entropy. Default: none.
+    pub distillation: Option<Distillation>,
 }
 
 impl Default for FinetuneConfig {
@@ -32,6 +35,7 @@ impl Default for FinetuneConfig {
             batch_size: 32,
             seed: 0,
             quant: QuantOptions::default(),
+            distillation: None,
         }
     }
 }
@@ -55,6 +59,9 @@ impl FinetuneConfig {
             return Err(SearchError::Config(
                 "the fine-tuning batch size must be at least 1".into(),
             ));
+        }
+        if let Some(d) = &self.distillation {
+            d.validate()?;
         }
         Ok(())
     }
@@ -106,14 +113,29 @@ pub fn finetune_quantized(
         seed: config.seed,
         ..TrainConfig::default()
     };
-    let (tuned, history) = fine_tune(
-        mlp,
-        &train_config,
-        train,
-        Some(validation),
-        &view,
-        &mut |_| {},
-    )?;
+    let (tuned, history) = match &config.distillation {
+        None => fine_tune(
+            mlp,
+            &train_config,
+            train,
+            Some(validation),
+            &view,
+            &mut |_| {},
+        )?,
+        Some(d) => {
+            let teacher = mlp.logits(train.x)?;
+            fine_tune_distilled(
+                mlp,
+                &train_config,
+                train,
+                teacher.view(),
+                d,
+                Some(validation),
+                &view,
+                &mut |_| {},
+            )?
+        }
+    };
     let after = quantized_accuracy(&tuned, precisions, quant, validation)?;
     let improved = after >= before;
     Ok(Finetuned {

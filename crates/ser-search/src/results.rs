@@ -24,6 +24,12 @@ pub struct FinetuneSettings {
     pub learning_rate: f32,
     /// Epochs without a better validation loss before stopping.
     pub patience: usize,
+    /// The distillation weight, when the f32 model was distilled in (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distill_weight: Option<f32>,
+    /// Its temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distill_temperature: Option<f32>,
 }
 
 fn nearest() -> String {
@@ -181,6 +187,8 @@ impl RunSettings {
                 max_epochs: f.max_epochs,
                 learning_rate: f.learning_rate,
                 patience: f.patience,
+                distill_weight: f.distillation.map(|d| d.weight),
+                distill_temperature: f.distillation.map(|d| d.temperature),
             }),
             validation_folds: config.validation_folds,
             budget: config.budget.map(|b| BudgetSettings {

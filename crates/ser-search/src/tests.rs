@@ -288,6 +288,43 @@ fn fine_tuning_recovers_accuracy_lost_to_quantization() {
 }
 
 #[test]
+fn distilled_fine_tuning_recovers_accuracy_too_and_differs_from_plain() {
+    let (mlp, x, y) = trained_with(8.0);
+    let (xt, xv) = (
+        x.slice(ndarray::s![..90, ..]),
+        x.slice(ndarray::s![90.., ..]),
+    );
+    let (yt, yv) = (&y[..90], &y[90..]);
+    let one = vec![Precision::Bits(BitWidth::new(1).unwrap()); 3];
+    let tune = |distillation| {
+        let config = FinetuneConfig {
+            learning_rate: 1e-3,
+            distillation,
+            ..FinetuneConfig::default()
+        };
+        finetune_quantized(
+            &mlp,
+            &one,
+            Labelled { x: xt, y: yt },
+            Labelled { x: xv, y: yv },
+            &config,
+        )
+    };
+    let plain = tune(None).unwrap();
+    let distilled = tune(Some(ser_mlp::Distillation::default())).unwrap();
+    assert!(
+        distilled.improved && distilled.accuracy > distilled.accuracy_before,
+        "{distilled:?}"
+    );
+    assert_ne!(distilled.mlp, plain.mlp);
+    let bad = ser_mlp::Distillation {
+        weight: 2.0,
+        ..ser_mlp::Distillation::default()
+    };
+    assert!(tune(Some(bad)).is_err());
+}
+
+#[test]
 fn other_scores_rank_and_set_margins_in_unit_range() {
     let (mlp, x, y) = trained();
     let data = Labelled { x: x.view(), y: &y };
