@@ -313,6 +313,9 @@ fn print_summary(s: &ser_adaptive::search::Summary, out: &Path) -> Result<(), Cl
     if let Some(b) = &s.budgeted {
         line("within the budget", b)?;
     }
+    if let Some(b) = &s.budgeted_finetuned {
+        line("budget + fine-tuning", b)?;
+    }
     outln!(
         "adaptive minus baseline, paired over seeds: {:+.2} ± {:.2} points{}",
         s.adaptive_vs_baseline.mean,
@@ -322,6 +325,19 @@ fn print_summary(s: &ser_adaptive::search::Summary, out: &Path) -> Result<(), Cl
             f.mean, f.std
         ))
     )?;
+    if let Some(b) = &s.budgeted_vs_baseline {
+        outln!(
+            "within the budget minus baseline: {:+.2} ± {:.2} points (standard error){}",
+            b.mean,
+            b.stderr(s.seeds),
+            s.budgeted_finetuned_vs_baseline
+                .map_or(String::new(), |f| format!(
+                    "; fine-tuned {:+.2} ± {:.2}",
+                    f.mean,
+                    f.stderr(s.seeds)
+                ))
+        )?;
+    }
     outln!(
         "report: {} (search {:.3} s per seed)",
         out.join("report.md").display(),

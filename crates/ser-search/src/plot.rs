@@ -318,6 +318,8 @@ mod tests {
             }),
             budgeted: None,
             budgeted_vs_baseline: None,
+            budgeted_finetuned: None,
+            budgeted_finetuned_vs_baseline: None,
         }
     }
 

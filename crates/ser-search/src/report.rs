@@ -85,6 +85,12 @@ pub struct Summary {
     /// Its test WA minus the baseline's, seed by seed (points).
     #[serde(default)]
     pub budgeted_vs_baseline: Option<Stat>,
+    /// The budget mode's model fine-tuned, when every seed ran both.
+    #[serde(default)]
+    pub budgeted_finetuned: Option<EvaluatedSummary>,
+    /// Its test WA minus the baseline's.
+    #[serde(default)]
+    pub budgeted_finetuned_vs_baseline: Option<Stat>,
 }
 
 /// Summarises the runs (at least one).
@@ -119,6 +125,15 @@ pub fn summarize(runs: &[SeedRun]) -> Summary {
             .filter(|b| !b.is_empty())
             .map(|b| EvaluatedSummary::of(&b)),
         budgeted_vs_baseline: paired(runs, |r| r.budgeted.as_ref().map(|b| &b.model)),
+        budgeted_finetuned: runs
+            .iter()
+            .map(|r| r.budgeted.as_ref().and_then(|b| b.finetuned.as_ref()))
+            .collect::<Option<Vec<_>>>()
+            .filter(|b| !b.is_empty())
+            .map(|b| EvaluatedSummary::of(&b)),
+        budgeted_finetuned_vs_baseline: paired(runs, |r| {
+            r.budgeted.as_ref().and_then(|b| b.finetuned.as_ref())
+        }),
     }
 }
 

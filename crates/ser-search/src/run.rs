@@ -110,6 +110,9 @@ pub struct SeedRun {
 pub struct Budgeted {
     /// The most accurate mix within the budget, as a packed model on the test rows.
     pub model: Evaluated,
+    /// The same widths after fine-tuning, when fine-tuning ran.
+    #[serde(default)]
+    pub finetuned: Option<Evaluated>,
     /// Its search accuracy (percent, on the search's rows).
     pub search_accuracy: f64,
     /// The exact Pareto front of (cost, search accuracy) over every mix (or the proxy's
@@ -193,8 +196,16 @@ pub fn run_seed(
                     model.bytes
                 )));
             }
+            let finetuned = match &config.finetune {
+                None => None,
+                Some(f) => {
+                    let tuned = finetune(data, &trained, &found.chosen.precisions, f, seed, quant)?;
+                    Some(packed(&found.chosen.precisions, &tuned, None)?)
+                }
+            };
             Some(Budgeted {
                 model,
+                finetuned,
                 search_accuracy: found.chosen.accuracy,
                 front: found.front.iter().map(|m| [m.cost, m.accuracy]).collect(),
                 exact: found.exact,

@@ -530,6 +530,11 @@ mod runs {
             for r in &runs {
                 let b = r.budgeted.as_ref().unwrap();
                 assert!(b.exact && b.scored == 64, "2 layers, 8 widths");
+                let tuned = b
+                    .finetuned
+                    .as_ref()
+                    .expect("fine-tuning ran on the budget's widths");
+                assert_eq!(tuned.bits_per_layer, b.model.bits_per_layer);
                 match budget {
                     Budget::AverageBits(limit) => assert!(b.model.average_bits <= limit),
                     Budget::Bytes(limit) => assert!(b.model.bytes as u64 <= limit),
