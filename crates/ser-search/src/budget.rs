@@ -17,7 +17,7 @@ use ser_quant::Precision;
 use crate::error::{Result, SearchError};
 use crate::pool::Pool;
 
-/// The most mixes scored exactly; beyond, [`proxy_mixes`] is used.
+/// The most mixes scored exactly; beyond, a Lagrangian over an additive proxy picks the mixes.
 pub const MAX_EXACT_MIXES: usize = 1 << 16;
 
 /// One mix of widths and what it measured.
