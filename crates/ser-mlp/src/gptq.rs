@@ -126,6 +126,25 @@ impl Dense {
     /// A layer of many inputs and few calibration rows has a singular `X^T X`; the damping
     /// makes it invertible. Moments of another size, no calibration row, or a damping that
     /// is not positive are errors.
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use ser_mlp::{GptqConfig, InputMoments, Mlp};
+    /// use ser_quant::{BitWidth, Precision, QuantOptions};
+    ///
+    /// let mlp = Mlp::new(6, &[4], 2, 0.0, 7)?;
+    /// let layer = &mlp.layers()[0];
+    /// // Calibration inputs whose columns move together, as real features do.
+    /// let x = Array2::from_shape_fn((50, 6), |(r, c)| ((r * 13) % 7) as f32 * (1.0 + c as f32 / 5.0) + (c % 2) as f32);
+    /// let moments = InputMoments::new(x.view())?;
+    /// let two = Precision::Bits(BitWidth::new(2)?);
+    /// let gptq = layer.quantize_gptq(two, QuantOptions::default(), &moments, &GptqConfig::default())?;
+    /// let plain = layer.quantize(two, QuantOptions::default())?;
+    /// // The same scales and size; codes chosen to lose less of the layer's outputs on `x`.
+    /// assert_eq!(gptq.weight_scales(), plain.weight_scales());
+    /// assert_eq!(gptq.size_bits(), plain.size_bits());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn quantize_gptq(
         &self,
         precision: Precision,

@@ -42,6 +42,13 @@ pub enum Budget {
 
 impl Budget {
     /// The limit, in the budget's unit.
+    ///
+    /// ```
+    /// use ser_search::Budget;
+    ///
+    /// assert_eq!(Budget::AverageBits(1.5).limit(), 1.5);
+    /// assert_eq!(Budget::Bytes(40_000).limit(), 40_000.0);
+    /// ```
     pub fn limit(&self) -> f64 {
         match *self {
             Budget::AverageBits(b) => b,
@@ -61,6 +68,13 @@ pub struct Costs {
 
 impl Costs {
     /// The cost of the mix whose candidate indices are `choice`.
+    ///
+    /// ```
+    /// use ser_search::Costs;
+    ///
+    /// let costs = Costs { base: 100.0, layer: vec![vec![1.0, 2.0], vec![10.0, 20.0]] };
+    /// assert_eq!(costs.of(&[1, 0]), 112.0);
+    /// ```
     pub fn of(&self, choice: &[usize]) -> f64 {
         self.base
             + choice
@@ -153,6 +167,20 @@ fn walk(
 
 /// The exact Pareto front of `mixes`: those no other mix beats on both cost (lower) and
 /// accuracy (higher), by increasing cost; of equal points the first is kept.
+///
+/// ```
+/// use ser_quant::Precision;
+/// use ser_search::{Mix, best_within, mix_front};
+///
+/// let mix = |cost: f64, accuracy: f64| Mix { precisions: vec![Precision::Full], accuracy, cost };
+/// let mixes = [mix(2.0, 70.0), mix(1.0, 60.0), mix(1.5, 55.0), mix(3.0, 70.0)];
+/// let front = mix_front(&mixes);
+/// assert_eq!(front.iter().map(|m| m.cost).collect::<Vec<_>>(), [1.0, 2.0]);
+/// // The most accurate within 1.8 is the 1.0 one; within 5, the cheaper of the two at 70 %.
+/// assert_eq!(best_within(&mixes, 1.8).unwrap().cost, 1.0);
+/// assert_eq!(best_within(&mixes, 5.0).unwrap().cost, 2.0);
+/// assert!(best_within(&mixes, 0.5).is_none());
+/// ```
 pub fn mix_front(mixes: &[Mix]) -> Vec<Mix> {
     let mut order: Vec<&Mix> = mixes.iter().collect();
     // By cost, then higher accuracy first, so the first of a cost is its best.
@@ -269,6 +297,19 @@ pub struct BudgetResult {
 
 impl Costs {
     /// Average bits: layer `l` at `b` bits costs `params(l) * b / params`.
+    ///
+    /// ```
+    /// use ser_mlp::Mlp;
+    /// use ser_quant::{BitWidth, Precision};
+    /// use ser_search::Costs;
+    ///
+    /// let mlp = Mlp::new(4, &[8], 3, 0.0, 1)?; // 40 and 27 parameters
+    /// let widths = [Precision::Bits(BitWidth::new(1)?), Precision::Bits(BitWidth::new(8)?)];
+    /// let costs = Costs::average_bits(&mlp, &widths);
+    /// assert!((costs.of(&[0, 0]) - 1.0).abs() < 1e-12);
+    /// assert!((costs.of(&[1, 0]) - (40.0 * 8.0 + 27.0) / 67.0).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn average_bits(mlp: &ser_mlp::Mlp, widths: &[Precision]) -> Costs {
         let params: Vec<f64> = mlp.layers().iter().map(|l| l.n_params() as f64).collect();
         let total: f64 = params.iter().sum();
