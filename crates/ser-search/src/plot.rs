@@ -18,10 +18,10 @@ type Legend<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf6
 /// An adaptive model's star: its name, colour, bits and accuracy.
 type Star<'s> = (&'static str, RGBColor, (f64, Stat));
 
-/// Pixel size of the figure.
-const SIZE: (u32, u32) = (760, 520);
-/// Room below the x axis for the legend, so it never covers data.
-const LEGEND_ROOM: u32 = 80;
+/// Pixel size of the axes' part of the figure; the legend's room is added below it.
+const SIZE: (u32, u32) = (760, 440);
+/// Height of one legend entry, and the legend's margin.
+const LEGEND_LINE: u32 = 16;
 /// The legend's left edge, in line with the plot's y axis.
 const LEGEND_LEFT: i32 = 56;
 /// The bits axis, a little wider than 1-32 so that no point sits on its ends.
@@ -32,6 +32,8 @@ const FIXED: RGBColor = RGBColor(31, 119, 180);
 const BASELINE: RGBColor = RGBColor(90, 90, 90);
 const ADAPTIVE: RGBColor = RGBColor(214, 39, 40);
 const FINETUNED: RGBColor = RGBColor(44, 160, 44);
+const BUDGETED: RGBColor = RGBColor(148, 103, 189);
+const BUDGETED_FINETUNED: RGBColor = RGBColor(255, 127, 14);
 
 /// The poster's figure, so a run's report shows at a glance what the adaptive widths buy:
 /// accuracy against average bits on a log2 axis that also holds the f32 baseline at 32 bits,
@@ -41,11 +43,24 @@ const FINETUNED: RGBColor = RGBColor(44, 160, 44);
 pub fn svg(summary: &Summary) -> String {
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        let size = (SIZE.0, SIZE.1 + legend_room(summary));
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
         // The backend closes the document when dropped, whether or not drawing finished.
         let _ = draw(&root, summary);
     }
     out
+}
+
+/// Room below the x axis for the legend, so it never covers data: one line per entry (the
+/// fixed widths, the baseline and every model drawn as a star).
+fn legend_room(summary: &Summary) -> u32 {
+    let optional = [
+        summary.adaptive_finetuned.is_some(),
+        summary.budgeted.is_some(),
+        summary.budgeted_finetuned.is_some(),
+    ];
+    let entries = 3 + optional.iter().filter(|&&b| b).count() as u32;
+    LEGEND_LINE * (entries + 1)
 }
 
 /// A point of the figure: bits, accuracy, where both are numbers.
@@ -110,6 +125,12 @@ fn draw(root: &Area<'_>, summary: &Summary) -> Result<(), Failed> {
     if let Some(f) = &summary.adaptive_finetuned {
         stars.push(("adaptive + fine-tuning", FINETUNED, f));
     }
+    if let Some(b) = &summary.budgeted {
+        stars.push(("within the budget", BUDGETED, b));
+    }
+    if let Some(b) = &summary.budgeted_finetuned {
+        stars.push(("within the budget + fine-tuning", BUDGETED_FINETUNED, b));
+    }
     let stars: Vec<_> = stars
         .into_iter()
         .filter_map(|(name, color, e)| {
@@ -126,7 +147,7 @@ fn draw(root: &Area<'_>, summary: &Summary) -> Result<(), Failed> {
         1 => "1 seed".to_string(),
         n => format!("{n} seeds"),
     };
-    let (plot_area, legend_area) = root.split_vertically(SIZE.1 - LEGEND_ROOM);
+    let (plot_area, legend_area) = root.split_vertically(SIZE.1);
     // The legend is a chart of its own below the axes: plotters keeps a chart's legend inside
     // its plotting area, where it could cover a point.
     let mut legend = ChartBuilder::on(&legend_area).build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
@@ -375,6 +396,27 @@ mod tests {
             n.contains(&0.0) && n.contains(&80.0) && !n.contains(&90.0),
             "{n:?}"
         );
+    }
+
+    #[test]
+    fn budget_models_get_stars_and_the_legend_grows_to_hold_them() {
+        let plain = svg(&summary(&REALISTIC));
+        let mut with = summary(&REALISTIC);
+        with.budgeted = Some(model(1.8, 68.0, 6.0));
+        with.budgeted_finetuned = Some(model(1.8, 69.5, 5.0));
+        let budget = svg(&with);
+        write("budget", &budget);
+        for name in [
+            "within the budget: 1.80 bits, 68.00 ± 6.00 %",
+            "within the budget + fine-tuning: 1.80 bits, 69.50 ± 5.00 %",
+        ] {
+            assert!(budget.contains(name) && !plain.contains(name), "{name}");
+        }
+        let height = |svg: &str| -> u32 {
+            let at = svg.find("height=\"").unwrap() + 8;
+            svg[at..].split('"').next().unwrap().parse().unwrap()
+        };
+        assert_eq!(height(&budget), height(&plain) + 2 * LEGEND_LINE);
     }
 
     #[test]
