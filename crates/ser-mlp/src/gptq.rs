@@ -14,7 +14,7 @@
 //! Inputs that never vary together (an orthogonal `X`) leave nothing to compensate: the codes
 //! are then the plain quantizer's (a test says so).
 
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 use ser_quant::{
     Bias, BiasMode, Granularity, Kernel, Precision, QuantOptions, QuantizedLayer, QuantizedTensor,
     SymmetricQuantizer,
@@ -225,14 +225,7 @@ impl Dense {
         moments: &InputMoments,
         config: &GptqConfig,
     ) -> Result<Dense> {
-        let q = self.quantize_gptq(precision, options, moments, config)?;
-        let (rows, bias) = q.dequantize()?;
-        let outputs_by_inputs = Array2::from_shape_vec((q.outputs(), q.inputs()), rows)
-            .map_err(|e| MlpError::Data(e.to_string()))?;
-        Ok(Dense {
-            weights: outputs_by_inputs.t().to_owned(),
-            bias: Array1::from(bias),
-        })
+        Dense::dequantized(&self.quantize_gptq(precision, options, moments, config)?)
     }
 }
 
@@ -329,6 +322,7 @@ fn inverse_from_cholesky(l: &Array2<f64>) -> Array2<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Array1;
     use ser_quant::BitWidth;
 
     fn bits(b: u8) -> Precision {

@@ -81,19 +81,10 @@ impl Mlp {
         options: QuantOptions,
         gptq: Gptq<'_>,
     ) -> Result<Mlp> {
-        self.check_widths(precisions)?;
-        self.check_moments(gptq)?;
         let layers = self
-            .layers()
+            .quantize_layers_with(precisions, options, gptq)?
             .iter()
-            .zip(precisions)
-            .enumerate()
-            .map(|(i, (layer, &p))| match gptq {
-                Some((moments, config)) => {
-                    layer.fake_quantized_gptq(p, options, &moments[i], config)
-                }
-                None => layer.fake_quantized(p, options),
-            })
+            .map(Dense::dequantized)
             .collect::<Result<Vec<_>>>()?;
         Mlp::from_layers(layers, self.dropout())
     }
@@ -142,7 +133,12 @@ impl Dense {
     /// # Ok::<(), ser_mlp::MlpError>(())
     /// ```
     pub fn fake_quantized(&self, precision: Precision, options: QuantOptions) -> Result<Dense> {
-        let q = self.quantize(precision, options)?;
+        Dense::dequantized(&self.quantize(precision, options)?)
+    }
+
+    /// The f32 layer a quantized one stands for: its dequantized weights (back to
+    /// `inputs x outputs`) and biases.
+    pub(crate) fn dequantized(q: &QuantizedLayer) -> Result<Dense> {
         let (rows, bias) = q.dequantize()?;
         let outputs_by_inputs = Array2::from_shape_vec((q.outputs(), q.inputs()), rows)
             .map_err(|e| MlpError::Data(e.to_string()))?;
