@@ -14,7 +14,9 @@
 //! Inputs that never vary together (an orthogonal `X`) leave nothing to compensate: the codes
 //! are then the plain quantizer's (a test says so).
 
-use ndarray::{Array2, ArrayView2};
+use std::sync::{Arc, OnceLock};
+
+use ndarray::{Array2, ArrayView2, s};
 use ser_quant::{
     Bias, BiasMode, Granularity, Kernel, Precision, QuantOptions, QuantizedLayer, QuantizedTensor,
     SymmetricQuantizer,
@@ -45,10 +47,27 @@ impl Default for GptqConfig {
 
 /// `X^T X` of a layer's inputs on calibration rows, in f64: what [`Dense::quantize_gptq`]
 /// compensates against.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct InputMoments {
     xtx: Array2<f64>,
     rows: usize,
+    /// The factor of the first settings it was quantized with: every width of a layer
+    /// compensates against the same `H`, and factoring it costs more than the codes.
+    factor: OnceLock<(GptqConfig, Arc<Factor>)>,
+}
+
+impl PartialEq for InputMoments {
+    fn eq(&self, other: &Self) -> bool {
+        self.rows == other.rows && self.xtx == other.xtx
+    }
+}
+
+/// What GPTQ needs of `H`: the quantization order and the upper Cholesky factor of the damped
+/// inverse, permuted to that order.
+#[derive(Debug)]
+struct Factor {
+    order: Vec<usize>,
+    u: Array2<f64>,
 }
 
 impl InputMoments {
@@ -59,6 +78,7 @@ impl InputMoments {
         Ok(InputMoments {
             xtx: x64.t().dot(&x64),
             rows: x.nrows(),
+            factor: OnceLock::new(),
         })
     }
 
@@ -75,6 +95,23 @@ impl InputMoments {
     /// `X^T X`.
     pub fn xtx(&self) -> ArrayView2<'_, f64> {
         self.xtx.view()
+    }
+
+    /// The factor for `config`, made once (for the first settings asked; others are made
+    /// each time, which no caller here does).
+    fn factor(&self, config: &GptqConfig) -> Result<Arc<Factor>> {
+        if let Some((c, f)) = self.factor.get()
+            && c == config
+        {
+            return Ok(Arc::clone(f));
+        }
+        let made = Arc::new(Factor {
+            order: input_order(self, config),
+            u: inverse_cholesky_upper(self, config)?,
+        });
+        // A racing thread may have set it first; both made the same factor.
+        let _ = self.factor.set((*config, Arc::clone(&made)));
+        Ok(made)
     }
 }
 
@@ -163,7 +200,8 @@ impl Dense {
                 got: format!("{0} x {0}", moments.inputs()),
             });
         }
-        let u = inverse_cholesky_upper(moments, config)?;
+        let factor = moments.factor(config)?;
+        let (order, u) = (&factor.order, &factor.u);
         // Rows are outputs, as the packed kernels store them.
         let rows: Vec<f32> = self.weights.t().iter().copied().collect();
         let quantizer =
@@ -173,26 +211,38 @@ impl Dense {
             Granularity::PerTensor => scales[0],
             Granularity::PerChannel => scales[o],
         };
-        let order = input_order(moments, config);
-        // w[i][o], in f64, moved as the inputs before it are quantized.
-        let mut w: Array2<f64> = self.weights.mapv(f64::from);
+        // w[k][o] for the k-th input in quantization order, in f64, moved as the inputs
+        // before it are quantized. The updates within a block of inputs are made at once;
+        // those of the inputs after it wait for the block's end and go as one product
+        // (GPTQ's lazy batches), which keeps the work in a matrix multiply.
+        let mut w: Array2<f64> = Array2::from_shape_fn((inputs, outputs), |(k, o)| {
+            f64::from(self.weights[[order[k], o]])
+        });
         let mut codes = vec![0i8; outputs * inputs];
-        let mut err = vec![0f64; outputs];
-        for (k, &i) in order.iter().enumerate() {
-            let d = u[[k, k]];
-            for o in 0..outputs {
-                let s = scale_of(o);
-                let q = quantizer.code(w[[i, o]] as f32, s);
-                codes[o * inputs + i] = q;
-                err[o] = (w[[i, o]] - f64::from(f32::from(q) * s)) / d;
-            }
-            for (kj, &j) in order.iter().enumerate().skip(k + 1) {
-                let uij = u[[k, kj]];
-                if uij != 0.0 {
-                    for (wj, e) in w.row_mut(j).iter_mut().zip(&err) {
-                        *wj -= e * uij;
+        for start in (0..inputs).step_by(GPTQ_BLOCK) {
+            let end = (start + GPTQ_BLOCK).min(inputs);
+            let mut err = Array2::<f64>::zeros((end - start, outputs));
+            for k in start..end {
+                let d = u[[k, k]];
+                let i = order[k];
+                for o in 0..outputs {
+                    let s = scale_of(o);
+                    let q = quantizer.code(w[[k, o]] as f32, s);
+                    codes[o * inputs + i] = q;
+                    err[[k - start, o]] = (w[[k, o]] - f64::from(f32::from(q) * s)) / d;
+                }
+                let e = err.row(k - start).to_owned();
+                for j in k + 1..end {
+                    let ukj = u[[k, j]];
+                    if ukj != 0.0 {
+                        w.row_mut(j).scaled_add(-ukj, &e);
                     }
                 }
+            }
+            if end < inputs {
+                let update = u.slice(s![start..end, end..]).t().dot(&err);
+                let mut rest = w.slice_mut(s![end.., ..]);
+                rest -= &update;
             }
         }
         let tensor = QuantizedTensor {
@@ -230,6 +280,9 @@ impl Dense {
 }
 
 /// The order the inputs are quantized in.
+/// Inputs per lazy batch of [`Dense::quantize_gptq`] (GPTQ uses 128 on far wider layers).
+const GPTQ_BLOCK: usize = 64;
+
 fn input_order(moments: &InputMoments, config: &GptqConfig) -> Vec<usize> {
     let mut order: Vec<usize> = (0..moments.inputs()).collect();
     if config.act_order {
@@ -305,16 +358,21 @@ fn cholesky(a: &Array2<f64>) -> Result<Array2<f64>> {
 /// `a^-1` from the Cholesky factor of `a`: `L^-T L^-1`.
 fn inverse_from_cholesky(l: &Array2<f64>) -> Array2<f64> {
     let n = l.nrows();
-    // M = L^-1, lower triangular, by forward substitution on the columns of I.
+    // M = L^-1, lower triangular, by forward substitution a row at a time:
+    // row i = (e_i - sum_{k<i} L_ik M_k) / L_ii, over the first i + 1 columns.
     let mut m = Array2::<f64>::zeros((n, n));
-    for c in 0..n {
-        for i in c..n {
-            let mut s = if i == c { 1.0 } else { 0.0 };
-            for k in c..i {
-                s -= l[[i, k]] * m[[k, c]];
+    for i in 0..n {
+        let mut row = ndarray::Array1::<f64>::zeros(i + 1);
+        row[i] = 1.0;
+        for k in 0..i {
+            let lik = l[[i, k]];
+            if lik != 0.0 {
+                row.slice_mut(s![..=k])
+                    .scaled_add(-lik, &m.slice(s![k, ..=k]));
             }
-            m[[i, c]] = s / l[[i, i]];
         }
+        row /= l[[i, i]];
+        m.slice_mut(s![i, ..=i]).assign(&row);
     }
     m.t().dot(&m)
 }
@@ -452,6 +510,63 @@ mod tests {
             gptq_total < 0.5 * plain_total,
             "GPTQ {gptq_total} vs rounding {plain_total}"
         );
+    }
+
+    /// GPTQ one input at a time, every later weight moved at once: the textbook loop the
+    /// lazy batches must reproduce.
+    fn textbook_codes(dense: &Dense, b: u8, moments: &InputMoments) -> Vec<i8> {
+        let config = GptqConfig::default();
+        let (inputs, outputs) = dense.weights.dim();
+        let factor = moments.factor(&config).unwrap();
+        let (order, u) = (&factor.order, &factor.u);
+        let quantizer = SymmetricQuantizer::new(BitWidth::new(b).unwrap(), Granularity::PerTensor);
+        let rows: Vec<f32> = dense.weights.t().iter().copied().collect();
+        let s = quantizer.quantize(&rows, outputs, inputs).unwrap().scales[0];
+        let mut w = dense.weights.mapv(f64::from);
+        let mut codes = vec![0i8; outputs * inputs];
+        for (k, &i) in order.iter().enumerate() {
+            let err: Vec<f64> = (0..outputs)
+                .map(|o| {
+                    let q = quantizer.code(w[[i, o]] as f32, s);
+                    codes[o * inputs + i] = q;
+                    (w[[i, o]] - f64::from(f32::from(q) * s)) / u[[k, k]]
+                })
+                .collect();
+            for (kj, &j) in order.iter().enumerate().skip(k + 1) {
+                for o in 0..outputs {
+                    w[[j, o]] -= err[o] * u[[k, kj]];
+                }
+            }
+        }
+        codes
+    }
+
+    #[test]
+    fn lazy_batches_give_the_textbook_codes() {
+        // 150 inputs: two whole blocks and a part, correlated as real features are.
+        let dense = layer(150, 12, 5);
+        let z = layer(400, 20, 6).weights;
+        let x = z.dot(&layer(20, 150, 7).weights);
+        let moments = InputMoments::new(x.view()).unwrap();
+        for b in [1, 2, 4] {
+            let q = dense
+                .quantize_gptq(
+                    bits(b),
+                    QuantOptions::default(),
+                    &moments,
+                    &GptqConfig::default(),
+                )
+                .unwrap();
+            let got = q.weight_codes().unwrap().unwrap().codes;
+            let want = textbook_codes(&dense, b, &moments);
+            // The sums run in another order, so a weight on a rounding boundary may differ.
+            let differ = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+            assert!(
+                differ * 1000 <= got.len(),
+                "{b} bits: {differ} of {} codes differ",
+                got.len()
+            );
+        }
     }
 
     #[test]
