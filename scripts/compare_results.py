@@ -3,7 +3,8 @@
 
     scripts/compare_results.py OLD NEW [--ignore-bytes]
 
-Every number of every run must be equal, except the seconds a search or the fold models took.
+Every number of every run must be equal, except the seconds a search, the budget or the fold
+models took.
 With --ignore-bytes the model-file sizes (`bytes`) are left out too, for comparisons across a
 change of the model file format. Exit code 0 when the runs are identical, 1 otherwise, with
 the first differences printed.
@@ -12,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-TIMINGS = {"search_seconds", "folds_seconds"}
+TIMINGS = {"search_seconds", "folds_seconds", "seconds"}
 
 
 def load(path):

@@ -18,8 +18,8 @@ use std::sync::{Arc, OnceLock};
 
 use ndarray::{Array2, ArrayView2, s};
 use ser_quant::{
-    Bias, BiasMode, Granularity, Kernel, Precision, QuantOptions, QuantizedLayer, QuantizedTensor,
-    SymmetricQuantizer,
+    Bias, BiasMode, BitWidth, Granularity, Kernel, Precision, QuantOptions, QuantizedLayer,
+    QuantizedTensor, SymmetricQuantizer,
 };
 
 use crate::error::{MlpError, Result};
@@ -192,6 +192,43 @@ impl Dense {
         let Precision::Bits(bits) = precision else {
             return self.quantize(precision, options);
         };
+        let (tensor, bias) = self.gptq_parts(bits, options, moments, config)?;
+        Ok(QuantizedLayer::from_quantized(
+            tensor,
+            bias,
+            Kernel::default_for(bits, self.outputs()),
+        )?)
+    }
+
+    /// [`Dense::quantize_gptq`], dequantized back to an f32 layer (see
+    /// [`Mlp::fake_quantized`]), without packing the codes.
+    pub fn fake_quantized_gptq(
+        &self,
+        precision: Precision,
+        options: QuantOptions,
+        moments: &InputMoments,
+        config: &GptqConfig,
+    ) -> Result<Dense> {
+        let Precision::Bits(bits) = precision else {
+            return self.fake_quantized(precision, options);
+        };
+        let (tensor, bias) = self.gptq_parts(bits, options, moments, config)?;
+        Dense::from_rows(
+            tensor.dequantize(),
+            bias.values(),
+            self.outputs(),
+            self.inputs(),
+        )
+    }
+
+    /// GPTQ's codes of the weights at `bits`, and the biases as `options.bias` says.
+    fn gptq_parts(
+        &self,
+        bits: BitWidth,
+        options: QuantOptions,
+        moments: &InputMoments,
+        config: &GptqConfig,
+    ) -> Result<(QuantizedTensor, Bias)> {
         let (inputs, outputs) = (self.inputs(), self.outputs());
         if moments.inputs() != inputs {
             return Err(MlpError::Shape {
@@ -259,23 +296,7 @@ impl Dense {
                     .quantize(&self.bias.to_vec(), 1, outputs)?,
             ),
         };
-        Ok(QuantizedLayer::from_quantized(
-            tensor,
-            bias,
-            Kernel::default_for(bits, outputs),
-        )?)
-    }
-
-    /// [`Dense::quantize_gptq`], dequantized back to an f32 layer (see
-    /// [`Mlp::fake_quantized`]).
-    pub fn fake_quantized_gptq(
-        &self,
-        precision: Precision,
-        options: QuantOptions,
-        moments: &InputMoments,
-        config: &GptqConfig,
-    ) -> Result<Dense> {
-        Dense::dequantized(&self.quantize_gptq(precision, options, moments, config)?)
+        Ok((tensor, bias))
     }
 }
 

@@ -81,10 +81,19 @@ impl Mlp {
         options: QuantOptions,
         gptq: Gptq<'_>,
     ) -> Result<Mlp> {
+        self.check_widths(precisions)?;
+        self.check_moments(gptq)?;
         let layers = self
-            .quantize_layers_with(precisions, options, gptq)?
+            .layers()
             .iter()
-            .map(Dense::dequantized)
+            .zip(precisions)
+            .enumerate()
+            .map(|(i, (layer, &p))| match gptq {
+                Some((moments, config)) => {
+                    layer.fake_quantized_gptq(p, options, &moments[i], config)
+                }
+                None => layer.fake_quantized(p, options),
+            })
             .collect::<Result<Vec<_>>>()?;
         Mlp::from_layers(layers, self.dropout())
     }
@@ -133,14 +142,26 @@ impl Dense {
     /// # Ok::<(), ser_mlp::MlpError>(())
     /// ```
     pub fn fake_quantized(&self, precision: Precision, options: QuantOptions) -> Result<Dense> {
-        Dense::dequantized(&self.quantize(precision, options)?)
+        let rows: Vec<f32> = self.weights.t().iter().copied().collect();
+        let (rows, bias) = QuantizedLayer::fake_quantize(
+            &rows,
+            &self.bias.to_vec(),
+            self.outputs(),
+            self.inputs(),
+            precision,
+            options,
+        )?;
+        Dense::from_rows(rows, bias, self.outputs(), self.inputs())
     }
 
-    /// The f32 layer a quantized one stands for: its dequantized weights (back to
-    /// `inputs x outputs`) and biases.
-    pub(crate) fn dequantized(q: &QuantizedLayer) -> Result<Dense> {
-        let (rows, bias) = q.dequantize()?;
-        let outputs_by_inputs = Array2::from_shape_vec((q.outputs(), q.inputs()), rows)
+    /// A layer from row-major `outputs x inputs` weights, as the packed kernels store them.
+    pub(crate) fn from_rows(
+        rows: Vec<f32>,
+        bias: Vec<f32>,
+        outputs: usize,
+        inputs: usize,
+    ) -> Result<Dense> {
+        let outputs_by_inputs = Array2::from_shape_vec((outputs, inputs), rows)
             .map_err(|e| MlpError::Data(e.to_string()))?;
         Ok(Dense {
             weights: outputs_by_inputs.t().to_owned(),

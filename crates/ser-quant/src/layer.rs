@@ -165,6 +165,29 @@ pub struct QuantizedLayer {
     bias_values: Vec<f32>,
 }
 
+/// The codes of `weights` at `bits` and the biases as `options.bias` says, before packing.
+fn quantized_parts(
+    weights: &[f32],
+    bias: &[f32],
+    outputs: usize,
+    inputs: usize,
+    bits: BitWidth,
+    options: QuantOptions,
+) -> Result<(QuantizedTensor, Bias)> {
+    let codes = SymmetricQuantizer::new(bits, options.granularity)
+        .with_scaling(options.scaling)
+        .quantize(weights, outputs, inputs)?;
+    let bias = match options.bias {
+        BiasMode::Full => Bias::Full(bias.to_vec()),
+        BiasMode::LayerWidth => Bias::Quantized(
+            SymmetricQuantizer::new(bits, Granularity::PerTensor)
+                .with_scaling(options.scaling)
+                .quantize(bias, 1, outputs)?,
+        ),
+    };
+    Ok((codes, bias))
+}
+
 fn check_len(what: &'static str, expected: usize, got: usize) -> Result<()> {
     if expected == got {
         Ok(())
@@ -207,18 +230,42 @@ impl QuantizedLayer {
             check_finite(weights)?;
             return Self::full(weights.to_vec(), bias.to_vec(), outputs, inputs);
         };
-        let codes = SymmetricQuantizer::new(bits, options.granularity)
-            .with_scaling(options.scaling)
-            .quantize(weights, outputs, inputs)?;
-        let bias = match options.bias {
-            BiasMode::Full => Bias::Full(bias.to_vec()),
-            BiasMode::LayerWidth => Bias::Quantized(
-                SymmetricQuantizer::new(bits, Granularity::PerTensor)
-                    .with_scaling(options.scaling)
-                    .quantize(bias, 1, outputs)?,
-            ),
-        };
+        let (codes, bias) = quantized_parts(weights, bias, outputs, inputs, bits, options)?;
         Self::from_quantized(codes, bias, Kernel::default_for(bits, outputs))
+    }
+
+    /// The weights and biases [`QuantizedLayer::quantize`]'s layer stands for, row-major
+    /// `outputs x inputs` and `outputs`, equal to its [`QuantizedLayer::dequantize`] bit for
+    /// bit, without packing the codes: what training through the quantizer needs at every
+    /// step. Errors are [`QuantizedLayer::quantize`]'s.
+    ///
+    /// ```
+    /// use ser_quant::{BitWidth, Precision, QuantOptions, QuantizedLayer};
+    ///
+    /// let (w, b) = (vec![0.9, -0.2, 0.4, -1.0, 0.1, 0.6], vec![0.05, -0.3]);
+    /// let two = Precision::Bits(BitWidth::new(2)?);
+    /// let options = QuantOptions::default();
+    /// let fake = QuantizedLayer::fake_quantize(&w, &b, 2, 3, two, options)?;
+    /// assert_eq!(fake, QuantizedLayer::quantize(&w, &b, 2, 3, two, options)?.dequantize()?);
+    /// # Ok::<(), ser_quant::QuantError>(())
+    /// ```
+    pub fn fake_quantize(
+        weights: &[f32],
+        bias: &[f32],
+        outputs: usize,
+        inputs: usize,
+        precision: Precision,
+        options: QuantOptions,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
+        check_len("weights", outputs * inputs, weights.len())?;
+        check_len("bias", outputs, bias.len())?;
+        check_finite(bias)?;
+        let Precision::Bits(bits) = precision else {
+            check_finite(weights)?;
+            return Ok((weights.to_vec(), bias.to_vec()));
+        };
+        let (codes, bias) = quantized_parts(weights, bias, outputs, inputs, bits, options)?;
+        Ok((codes.dequantize(), bias.values()))
     }
 
     /// A full-precision layer from row-major `outputs x inputs` weights and f32 biases.

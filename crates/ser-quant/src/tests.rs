@@ -412,6 +412,11 @@ mod packed_layer {
                 .quantize(&w, outputs, inputs)
                 .unwrap();
             prop_assert_eq!(layer.dequantize().unwrap().0, t.dequantize());
+            // Fake quantization skips the packing and gives the same values, biases included.
+            prop_assert_eq!(
+                QuantizedLayer::fake_quantize(&w, &bias, outputs, inputs, Precision::Bits(bits), options).unwrap(),
+                layer.dequantize().unwrap()
+            );
             match layer.bias() {
                 Bias::Full(v) => prop_assert!(full_bias && v == &bias),
                 Bias::Quantized(q) => prop_assert!(!full_bias && q.bits == bits && q.codes.len() == outputs),
