@@ -12,15 +12,24 @@ use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 
 use crate::CliError;
 
+/// The demo corpus of `--demo-size` when `wanted`.
+pub(crate) fn demo_corpus(m: &ArgMatches, wanted: bool) -> Option<DemoConfig> {
+    let size = m.try_get_one::<String>("demo-size").ok().flatten();
+    wanted.then(|| match size.map(String::as_str) {
+        Some("small") => DemoConfig::small(),
+        _ => DemoConfig::default(),
+    })
+}
+
 /// The demo corpus (with `demo`), or the audio under `paths` with labels from `kind`; skipped
 /// files are reported on stderr.
 pub(crate) fn sources(
     paths: &[PathBuf],
     kind: &CorpusKind,
-    demo: bool,
+    demo: Option<DemoConfig>,
 ) -> Result<Vec<Source>, CliError> {
-    let sources = if demo {
-        let sources = Source::demo(DemoConfig::default());
+    let sources = if let Some(demo) = demo {
+        let sources = Source::demo(demo);
         eprintln!("corpus: built-in demo, {} utterances", sources.len());
         sources
     } else {
@@ -124,7 +133,7 @@ pub(crate) fn labelled_data(
     }
     let kind = corpus_kind(m)?;
     let paths: Vec<PathBuf> = data.cloned().into_iter().collect();
-    let sources = sources(&paths, &kind, m.get_flag("demo"))?;
+    let sources = sources(&paths, &kind, demo_corpus(m, m.get_flag("demo")))?;
     let extractor = FeatureExtractor::new(config.clone())?;
     let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
     let extraction = extract_with_progress(sources, &extractor, None, &pool, m.get_flag("quiet"));

@@ -10,7 +10,7 @@ use ser_adaptive::data::{Extraction, Sidecar, sidecar_path, write_npy, write_sid
 use ser_adaptive::features::{ChromaSource, FeatureConfig, FeatureExtractor, Pooling, Tuning};
 
 use crate::CliError;
-use crate::data::{corpus_kind, extract_with_progress, sources, thread_pool};
+use crate::data::{corpus_kind, demo_corpus, extract_with_progress, sources, thread_pool};
 use crate::output::{check_writable, write_atomically};
 
 fn config_from(m: &ArgMatches) -> Result<FeatureConfig, CliError> {
@@ -128,7 +128,7 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         .flatten()
         .cloned()
         .collect();
-    let sources = sources(&paths, &kind, m.get_flag("demo"))?;
+    let sources = sources(&paths, &kind, demo_corpus(m, m.get_flag("demo")))?;
     let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
     let extraction = extract_with_progress(sources, &extractor, None, &pool, m.get_flag("quiet"));
     // Rows are formatted in parallel: in the pool, so `--jobs` holds for the writing too.

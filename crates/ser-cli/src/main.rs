@@ -66,8 +66,9 @@ fn features_command() -> Command {
             Arg::new("demo")
                 .long("demo")
                 .action(ArgAction::SetTrue)
-                .help("Use the built-in synthetic demo corpus (7 emotions, 6 speakers)"),
+                .help("Use the built-in synthetic demo corpus (7 emotions, 10 speakers)"),
         )
+        .arg(demo_size_arg())
         .arg(
             Arg::new("corpus")
                 .long("corpus")
@@ -240,6 +241,7 @@ fn quantize_command() -> Command {
         .arg(Arg::new("out").long("out").short('o').value_name("QMODEL").value_parser(value_parser!(std::path::PathBuf)).requires("bits").help("Where to write the packed model"))
         .arg(Arg::new("data").long("sweep").value_name("DATA").value_parser(value_parser!(std::path::PathBuf)).conflicts_with("demo").help("Sweep 32 and 8..1 bits on DATA: a features CSV, or audio"))
         .arg(Arg::new("demo").long("sweep-demo").action(ArgAction::SetTrue).help("Sweep on the built-in demo corpus"))
+        .arg(demo_size_arg())
         .arg(Arg::new("corpus").long("corpus").value_name("KIND").default_value("auto").help("For audio: auto|emodb|tess|savee|ravdess|cremad|folders|manifest:FILE|none"))
         .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads for feature extraction (default: all cores)"))
         .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print one JSON object on stdout"))
@@ -282,10 +284,11 @@ fn run_command() -> Command {
 
 fn demo_command() -> Command {
     quant_args(
-        run_args(
-            Command::new("demo")
-                .about("`ser run` on the built-in synthetic corpus (seeds 0..4 unless told)"),
-        )
+        run_args(Command::new("demo").about(
+            "`ser run --method best` on the built-in synthetic corpus (seeds 0..4 unless told)",
+        ))
+        .mut_arg("method", |a| a.default_value("best"))
+        .arg(demo_size_arg())
         .arg(
             Arg::new("out")
                 .long("out")
@@ -318,6 +321,7 @@ fn quant_args(c: Command) -> Command {
 /// The options `ser run` and `ser demo` share.
 fn run_args(command: Command) -> Command {
     training_args(command)
+        .arg(Arg::new("method").long("method").value_parser(["poster", "best"]).default_value("poster").help("poster: the method as published. best: what docs/REPRODUCTION.md measured best (GPTQ, 5 fold models trained for the baseline's best epoch count, the budget mode at 2 average bits, 1.5 with --finetune); flags given beside it replace its settings"))
         .arg(Arg::new("seeds").long("seeds").value_name("A..B|LIST").help("Seeds: an inclusive range (0..9 is ten seeds) or a list (default 0..9; demo 0..4)"))
         .arg(Arg::new("split").long("split").value_name("SPLIT").default_value("random").help("Test rows of each seed: random (stratified 10 %; random:F for a share F), speakers:F (a share F of the speakers), kfold:K (seed s tests on fold s mod K: seeds 0..K-1 are one K-fold cross-validation), or loso (seed s holds out the s-th speaker: seeds 0..N-1 are the N folds)"))
         .arg(Arg::new("alpha").long("alpha").allow_negative_numbers(true).value_name("A").value_parser(value_parser!(f64)).help("Importance weight of Np against Nv, in [0, 1] (default 0.5)"))
@@ -328,18 +332,31 @@ fn run_args(command: Command) -> Command {
         .arg(Arg::new("search").long("search").value_parser(["linear", "binary"]).default_value("linear").help("Try every width, or bisect them"))
         .arg(Arg::new("target-bits").long("target-bits").allow_negative_numbers(true).value_name("B").value_parser(value_parser!(f64)).conflicts_with("budget-kb").help("Also score every mix of widths and keep the most accurate at most B average bits"))
         .arg(Arg::new("budget-kb").long("budget-kb").allow_negative_numbers(true).value_name("K").value_parser(value_parser!(f64)).help("The same with at most K kilobytes (1000 bytes) of model file"))
+        .arg(Arg::new("budget-score").long("budget-score").value_parser(["accuracy", "loss"]).help("What the budget mode maximises within the budget: the search rows' accuracy (ties broken by the loss; the default) or their cross-entropy (lower is better)"))
         .arg(Arg::new("gptq").long("gptq").action(ArgAction::SetTrue).help("Code the weights by GPTQ (error compensation on the training rows) instead of rounding to nearest"))
         .arg(Arg::new("folds").long("folds").value_name("K").value_parser(value_parser!(usize)).default_value("0").help("Cross-validated search: pool its accuracy over K fold models as well (0: the poster's one validation split)"))
+        .arg(Arg::new("fold-epochs").long("fold-epochs").value_parser(["recipe", "baseline"]).help("How long each fold model of --folds trains: by the baseline's recipe, early stopping and all (the default), or for the baseline's best epoch count (best's default: about half the time)"))
         .arg(Arg::new("finetune-epochs").long("finetune-epochs").value_name("N").value_parser(value_parser!(usize)).requires("finetune").help("Most fine-tuning epochs (default 30)"))
         .arg(Arg::new("finetune-lr").long("finetune-lr").value_name("LR").value_parser(value_parser!(f32)).requires("finetune").help("Fine-tuning learning rate (default 1e-4, a tenth of training's)"))
         .arg(Arg::new("distill").long("distill").action(ArgAction::SetTrue).requires("finetune").help("Fine-tune with the f32 model as teacher: its softened outputs (temperature 2) beside the labels"))
         .arg(Arg::new("distill-weight").long("distill-weight").value_name("W").value_parser(value_parser!(f32)).requires("distill").help("Share of the teacher's term in the fine-tuning loss, in [0, 1] (default 0.5)"))
+        .arg(Arg::new("finetune-from").long("finetune-from").value_parser(["f32", "quantized"]).requires("finetune").help("Start fine-tuning from the f32 weights (the default) or from the quantized model's values (GPTQ's with --gptq)"))
         .arg(Arg::new("finetune").long("finetune").action(ArgAction::SetTrue).help("Quantization-aware fine-tuning of the adaptive model"))
         .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads (default: all cores)"))
         .arg(Arg::new("cache").long("cache").value_name("DIR").value_parser(value_parser!(std::path::PathBuf)).help("Feature cache folder (default: $SER_CACHE_DIR, else ~/.cache/ser-adaptive/features)"))
         .arg(Arg::new("no-cache").long("no-cache").action(ArgAction::SetTrue).conflicts_with("cache").help("Extract every file, and cache nothing"))
         .arg(Arg::new("force").long("force").action(ArgAction::SetTrue).help("Write into an existing report folder (replacing only the report's files)"))
         .arg(Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("No progress bars"))
+}
+
+/// `--demo-size`: which built-in corpus the demo options read.
+fn demo_size_arg() -> Arg {
+    Arg::new("demo-size")
+        .long("demo-size")
+        .value_name("SIZE")
+        .value_parser(["full", "small"])
+        .default_value("full")
+        .help("The built-in corpus: full (1,050 utterances, 10 speakers) or small (210, 6 speakers: a quick look)")
 }
 
 /// The data arguments of `train` and `eval`: a features CSV or audio, or the demo corpus.
@@ -359,6 +376,7 @@ fn data_args(command: Command) -> Command {
                 .action(ArgAction::SetTrue)
                 .help("Use the built-in demo corpus"),
         )
+        .arg(demo_size_arg())
         .arg(
             Arg::new("corpus")
                 .long("corpus")

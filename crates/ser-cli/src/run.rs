@@ -11,12 +11,14 @@ use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 use ser_adaptive::importance::{HessianTrace, Order, Sensitivity};
 use ser_adaptive::mlp::{Distillation, GptqConfig};
 use ser_adaptive::search::{
-    Budget, FinetuneConfig, LayerScore, ReportMeta, Results, RunConfig, RunSettings, SearchConfig,
-    Strategy, markdown, run_seeds, svg,
+    Budget, FinetuneConfig, LayerScore, Method, MixScore, ReportMeta, Results, RunConfig,
+    RunSettings, Strategy, front_svg, markdown, run_seeds, svg,
 };
 
 use crate::CliError;
-use crate::data::{corpus_kind, extract_with_progress, progress_bar, sources, thread_pool};
+use crate::data::{
+    corpus_kind, demo_corpus, extract_with_progress, progress_bar, sources, thread_pool,
+};
 use crate::output::{check_folder_takes_files, outln, write_atomically};
 
 /// Seeds from `A..B` (inclusive: `0..9` is ten seeds), `A..=B`, or a list `0,3,7`.
@@ -58,8 +60,19 @@ fn number(m: &ArgMatches, id: &str, default: f64) -> Result<f64, CliError> {
     Ok(v)
 }
 
+/// Whether the user gave `id` on the command line (not its default).
+fn given(m: &ArgMatches, id: &str) -> bool {
+    m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+}
+
 fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
-    let mut search = SearchConfig::default();
+    let method: Method = m
+        .get_one::<String>("method")
+        .map_or("poster", String::as_str)
+        .parse()?;
+    // The method's settings, each replaced by what the user gave.
+    let base = RunConfig::for_method(method, m.get_flag("finetune"));
+    let mut search = base.search.clone();
     search.importance.alpha = number(m, "alpha", 0.5)?;
     search.beta = number(m, "beta", 1.0)?;
     search.margin = number(m, "margin", 2.0)?;
@@ -83,8 +96,19 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
         _ => Strategy::Linear,
     };
     search.quant = crate::quantize::options(m);
-    search.gptq = m.get_flag("gptq").then(GptqConfig::default);
-    let validation_folds = m.get_one::<usize>("folds").copied().unwrap_or(0);
+    match m.get_one::<String>("budget-score").map(String::as_str) {
+        Some("loss") => search.mix_score = MixScore::Loss,
+        Some(_) => search.mix_score = MixScore::Accuracy,
+        None => {}
+    }
+    if m.get_flag("gptq") {
+        search.gptq = Some(GptqConfig::default());
+    }
+    let validation_folds = if given(m, "folds") {
+        m.get_one::<usize>("folds").copied().unwrap_or(0)
+    } else {
+        base.validation_folds
+    };
     if validation_folds == 1 {
         return Err(CliError(
             "--folds must be 0 (the poster's single validation split) or at least 2".into(),
@@ -101,31 +125,35 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
         return Err(CliError("--finetune-epochs must be at least 1".into()));
     }
     let config = RunConfig {
+        method,
         search,
         validation_folds,
-        finetune: m.get_flag("finetune").then(|| {
-            let d = FinetuneConfig::default();
-            FinetuneConfig {
-                max_epochs: m
-                    .get_one::<usize>("finetune-epochs")
-                    .copied()
-                    .unwrap_or(d.max_epochs),
-                learning_rate: m
-                    .get_one::<f32>("finetune-lr")
-                    .copied()
-                    .unwrap_or(d.learning_rate),
-                distillation: m.get_flag("distill").then(|| {
-                    let plain = Distillation::default();
-                    Distillation {
-                        weight: m
-                            .get_one::<f32>("distill-weight")
-                            .copied()
-                            .unwrap_or(plain.weight),
-                        ..plain
-                    }
-                }),
-                ..d
-            }
+        finetune: base.finetune.map(|d| FinetuneConfig {
+            max_epochs: m
+                .get_one::<usize>("finetune-epochs")
+                .copied()
+                .unwrap_or(d.max_epochs),
+            learning_rate: m
+                .get_one::<f32>("finetune-lr")
+                .copied()
+                .unwrap_or(d.learning_rate),
+            distillation: if m.get_flag("distill") {
+                let plain = Distillation::default();
+                Some(Distillation {
+                    weight: m
+                        .get_one::<f32>("distill-weight")
+                        .copied()
+                        .unwrap_or(plain.weight),
+                    ..plain
+                })
+            } else {
+                d.distillation
+            },
+            from_quantized: match m.get_one::<String>("finetune-from").map(String::as_str) {
+                Some(from) => from == "quantized",
+                None => d.from_quantized,
+            },
+            ..d
         }),
         split: m
             .get_one::<String>("split")
@@ -146,7 +174,11 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
                     "--budget-kb must be a number > 0, got {kb}"
                 )));
             }
-            (None, None) => None,
+            (None, None) => base.budget,
+        },
+        folds_at_baseline_epochs: match m.get_one::<String>("fold-epochs").map(String::as_str) {
+            Some(how) => how == "baseline",
+            None => base.folds_at_baseline_epochs,
         },
     };
     config.validate()?;
@@ -158,7 +190,7 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
 fn check_report_folder(out: &Path, force: bool) -> Result<(), CliError> {
     if out.exists() && !force {
         return Err(CliError(format!(
-            "{} exists; pass --force to write the report into it (only report.md, results.json and plot.svg are replaced)",
+            "{} exists; pass --force to write the report into it (only report.md, results.json, plot.svg and front.svg are replaced)",
             out.display()
         )));
     }
@@ -192,7 +224,7 @@ fn features_of(
         .cloned()
         .into_iter()
         .collect();
-    let sources = sources(&paths, &kind, demo)?;
+    let sources = sources(&paths, &kind, demo_corpus(m, demo))?;
     let cache_dir = if m.get_flag("no-cache") {
         None
     } else {
@@ -279,6 +311,11 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
         markdown(&meta, &results.runs, &results.summary).as_bytes(),
     )?;
     write("plot.svg", svg(&results.summary).as_bytes())?;
+    if let (Some(budget), Some(first)) = (config.budget, results.runs.first())
+        && let Some(front) = front_svg(first, budget)
+    {
+        write("front.svg", front.as_bytes())?;
+    }
     print_summary(&results.summary, &out)?;
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)

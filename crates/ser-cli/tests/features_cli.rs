@@ -207,6 +207,8 @@ fn a_killed_run_leaves_the_old_output_or_the_whole_new_one() {
     let args = [
         "features",
         "--demo",
+        "--demo-size",
+        "small",
         "--quiet",
         "--force",
         "--out",

@@ -18,8 +18,8 @@ use std::sync::{Arc, OnceLock};
 
 use ndarray::{Array2, ArrayView2, s};
 use ser_quant::{
-    Bias, BiasMode, BitWidth, Granularity, Kernel, Precision, QuantOptions, QuantizedLayer,
-    QuantizedTensor, SymmetricQuantizer,
+    Bias, BitWidth, Granularity, Kernel, Precision, QuantOptions, QuantizedLayer, QuantizedTensor,
+    SymmetricQuantizer,
 };
 
 use crate::error::{MlpError, Result};
@@ -243,7 +243,7 @@ impl Dense {
         let rows: Vec<f32> = self.weights.t().iter().copied().collect();
         let quantizer =
             SymmetricQuantizer::new(bits, options.granularity).with_scaling(options.scaling);
-        let scales = quantizer.quantize(&rows, outputs, inputs)?.scales;
+        let scales = quantizer.scales(&rows, outputs, inputs)?;
         let scale_of = |o: usize| match options.granularity {
             Granularity::PerTensor => scales[0],
             Granularity::PerChannel => scales[o],
@@ -288,14 +288,7 @@ impl Dense {
             scales,
             codes,
         };
-        let bias = match options.bias {
-            BiasMode::Full => Bias::Full(self.bias.to_vec()),
-            BiasMode::LayerWidth => Bias::Quantized(
-                SymmetricQuantizer::new(bits, Granularity::PerTensor)
-                    .with_scaling(options.scaling)
-                    .quantize(&self.bias.to_vec(), 1, outputs)?,
-            ),
-        };
+        let bias = ser_quant::quantized_bias(&self.bias.to_vec(), outputs, bits, options)?;
         Ok((tensor, bias))
     }
 }

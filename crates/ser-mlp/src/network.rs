@@ -236,19 +236,26 @@ impl Mlp {
             if i == last {
                 return (z, tape);
             }
-            let gate = z.mapv(|v| if v > 0.0 { 1.0 } else { 0.0 });
-            let gate = if train && self.dropout > 0.0 {
-                gate.mapv(|g| {
-                    if rng.random::<f32>() < keep {
-                        g / keep
+            // The ReLU's gate, times the dropout mask when training (one draw per unit, in
+            // row order), and the layer's output, in one pass.
+            let dropout = train && self.dropout > 0.0;
+            let mut gate = Array2::<f32>::zeros(z.raw_dim());
+            let mut out = Array2::<f32>::zeros(z.raw_dim());
+            ndarray::Zip::from(&mut gate)
+                .and(&mut out)
+                .and(&z)
+                .for_each(|g, o, &v| {
+                    let relu = if v > 0.0 { 1.0 } else { 0.0 };
+                    *g = if !dropout {
+                        relu
+                    } else if rng.random::<f32>() < keep {
+                        relu / keep
                     } else {
                         0.0
-                    }
-                })
-            } else {
-                gate
-            };
-            h = &z * &gate;
+                    };
+                    *o = v * *g;
+                });
+            h = out;
             tape.gates.push(gate);
         }
         unreachable!("the loop returns at the last layer")
@@ -294,7 +301,9 @@ impl Mlp {
             general_mat_mul(1.0, &tape.inputs[i].t(), &dz, 0.0, gw);
             gb.assign(&dz.sum_axis(Axis(0)));
             if i > 0 {
-                dz = dz.dot(&self.layers[i].weights.t()) * &tape.gates[i - 1];
+                let mut back = dz.dot(&self.layers[i].weights.t());
+                back *= &tape.gates[i - 1];
+                dz = back;
             }
         }
     }

@@ -1,7 +1,7 @@
 //! From f32 layers to quantized ones (`ser_quant`), at per-layer widths.
 
 use ndarray::{Array1, Array2};
-use ser_quant::{Precision, QuantOptions, QuantizedLayer};
+use ser_quant::{Precision, QuantOptions, QuantizedLayer, SymmetricQuantizer};
 
 use crate::error::{MlpError, Result};
 use crate::gptq::{GptqConfig, InputMoments};
@@ -142,16 +142,33 @@ impl Dense {
     /// # Ok::<(), ser_mlp::MlpError>(())
     /// ```
     pub fn fake_quantized(&self, precision: Precision, options: QuantOptions) -> Result<Dense> {
+        let bias = self.bias.to_vec();
+        // The `outputs x inputs` rows the packed layer is made of.
         let rows: Vec<f32> = self.weights.t().iter().copied().collect();
-        let (rows, bias) = QuantizedLayer::fake_quantize(
-            &rows,
-            &self.bias.to_vec(),
-            self.outputs(),
-            self.inputs(),
-            precision,
-            options,
-        )?;
-        Dense::from_rows(rows, bias, self.outputs(), self.inputs())
+        let Precision::Bits(bits) = precision else {
+            // What quantizing at full precision checks.
+            let (o, i) = (self.outputs(), self.inputs());
+            QuantizedLayer::fake_quantize(&rows, &bias, o, i, precision, options)?;
+            return Ok(self.clone());
+        };
+        // The scales from the rows; then each weight coded where it lies, as the packed
+        // layer's dequantized values have it.
+        let quantizer =
+            SymmetricQuantizer::new(bits, options.granularity).with_scaling(options.scaling);
+        let scales = quantizer.scales(&rows, self.outputs(), self.inputs())?;
+        let per_output = scales.len() > 1;
+        let mut weights = self.weights.clone();
+        for mut row in weights.rows_mut() {
+            for (o, w) in row.iter_mut().enumerate() {
+                let s = scales[if per_output { o } else { 0 }];
+                *w = f32::from(quantizer.code(*w, s)) * s;
+            }
+        }
+        let bias = ser_quant::quantized_bias(&bias, self.outputs(), bits, options)?.values();
+        Ok(Dense {
+            weights,
+            bias: Array1::from(bias),
+        })
     }
 
     /// A layer from row-major `outputs x inputs` weights, as the packed kernels store them.

@@ -564,3 +564,45 @@ fn bad_stopping_settings_are_errors() {
     assert_eq!("accuracy".parse::<StopOn>().unwrap(), StopOn::Accuracy);
     assert!("acc".parse::<StopOn>().is_err());
 }
+
+/// Fake quantization codes each weight where it lies; it must give exactly what the packed
+/// layer dequantizes to, for every width, granularity, scaling and bias mode.
+#[test]
+fn fake_quantization_equals_the_packed_layer_dequantized() {
+    use ser_quant::{BiasMode, BitWidth, Granularity, Precision, QuantOptions, Scaling};
+
+    let mlp = Mlp::new(13, &[9], 3, 0.0, 4).unwrap();
+    let layer = &mlp.layers()[0];
+    let mut zeros = layer.clone();
+    zeros.weights.fill(0.0);
+    for dense in [layer, &zeros] {
+        for b in 1..=8u8 {
+            for granularity in [Granularity::PerTensor, Granularity::PerChannel] {
+                for scaling in [Scaling::MaxAbs, Scaling::MinMse] {
+                    for bias in [BiasMode::LayerWidth, BiasMode::Full] {
+                        let options = QuantOptions {
+                            granularity,
+                            bias,
+                            scaling,
+                        };
+                        let p = Precision::Bits(BitWidth::new(b).unwrap());
+                        let fake = dense.fake_quantized(p, options).unwrap();
+                        let packed = dense.quantize(p, options).unwrap();
+                        let (rows, biases) = packed.dequantize().unwrap();
+                        let want = Array2::from_shape_vec((9, 13), rows).unwrap();
+                        assert_eq!(fake.weights, want.t(), "{b} bits, {options:?}");
+                        assert_eq!(fake.bias.to_vec(), biases, "{b} bits, {options:?}");
+                    }
+                }
+            }
+        }
+    }
+    let mut bad = layer.clone();
+    bad.weights[[2, 1]] = f32::NAN;
+    let two = Precision::Bits(BitWidth::new(2).unwrap());
+    assert!(bad.fake_quantized(two, QuantOptions::default()).is_err());
+    assert!(
+        bad.fake_quantized(Precision::Full, QuantOptions::default())
+            .is_err()
+    );
+}

@@ -177,15 +177,38 @@ fn quantized_parts(
     let codes = SymmetricQuantizer::new(bits, options.granularity)
         .with_scaling(options.scaling)
         .quantize(weights, outputs, inputs)?;
-    let bias = match options.bias {
+    Ok((codes, quantized_bias(bias, outputs, bits, options)?))
+}
+
+/// `outputs` biases as `options.bias` says: kept in f32, or quantized at `bits` (per tensor,
+/// their own scale). Biases of another length than `outputs`, or not finite, are errors.
+///
+/// ```
+/// use ser_quant::{BiasMode, BitWidth, QuantOptions, quantized_bias};
+///
+/// let two = BitWidth::new(2)?;
+/// let b = quantized_bias(&[0.4, -0.1, 0.0], 3, two, QuantOptions::default())?;
+/// assert_eq!(b.values(), [0.4, 0.0, 0.0]);
+/// let full = QuantOptions { bias: BiasMode::Full, ..QuantOptions::default() };
+/// assert_eq!(quantized_bias(&[0.4, -0.1, 0.0], 3, two, full)?.values(), [0.4, -0.1, 0.0]);
+/// # Ok::<(), ser_quant::QuantError>(())
+/// ```
+pub fn quantized_bias(
+    bias: &[f32],
+    outputs: usize,
+    bits: BitWidth,
+    options: QuantOptions,
+) -> Result<Bias> {
+    check_len("bias", outputs, bias.len())?;
+    check_finite(bias)?;
+    Ok(match options.bias {
         BiasMode::Full => Bias::Full(bias.to_vec()),
         BiasMode::LayerWidth => Bias::Quantized(
             SymmetricQuantizer::new(bits, Granularity::PerTensor)
                 .with_scaling(options.scaling)
                 .quantize(bias, 1, outputs)?,
         ),
-    };
-    Ok((codes, bias))
+    })
 }
 
 fn check_len(what: &'static str, expected: usize, got: usize) -> Result<()> {
@@ -264,8 +287,16 @@ impl QuantizedLayer {
             check_finite(weights)?;
             return Ok((weights.to_vec(), bias.to_vec()));
         };
-        let (codes, bias) = quantized_parts(weights, bias, outputs, inputs, bits, options)?;
-        Ok((codes.dequantize(), bias.values()))
+        let quantizer =
+            SymmetricQuantizer::new(bits, options.granularity).with_scaling(options.scaling);
+        let scales = quantizer.scales(weights, outputs, inputs)?;
+        let mut values = Vec::with_capacity(weights.len());
+        for (r, row) in weights.chunks(inputs.max(1)).enumerate() {
+            let s = scales[if scales.len() > 1 { r } else { 0 }];
+            values.extend(row.iter().map(|&w| f32::from(quantizer.code(w, s)) * s));
+        }
+        let bias = quantized_bias(bias, outputs, bits, options)?;
+        Ok((values, bias.values()))
     }
 
     /// A full-precision layer from row-major `outputs x inputs` weights and f32 biases.

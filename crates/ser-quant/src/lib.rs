@@ -51,7 +51,7 @@ mod quantizer;
 pub use bitwidth::{BitWidth, Precision};
 pub use borrowed::BorrowedModel;
 pub use error::{QuantError, Result};
-pub use layer::{Bias, BiasMode, Kernel, QuantOptions, QuantizedLayer, Scratch};
+pub use layer::{Bias, BiasMode, Kernel, QuantOptions, QuantizedLayer, Scratch, quantized_bias};
 #[cfg(feature = "std")]
 pub use mlp::softmax;
 pub use mlp::{PackedMlp, argmax};

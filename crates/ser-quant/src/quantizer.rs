@@ -154,6 +154,35 @@ impl SymmetricQuantizer {
 
     /// Quantizes a `rows x cols` row-major tensor.
     pub fn quantize(&self, weights: &[f32], rows: usize, cols: usize) -> Result<QuantizedTensor> {
+        let scales = self.scales(weights, rows, cols)?;
+        let per_row = scales.len() > 1;
+        let mut codes = Vec::with_capacity(weights.len());
+        for (r, row) in weights.chunks(cols.max(1)).enumerate() {
+            let scale = scales[if per_row { r } else { 0 }];
+            codes.extend(row.iter().map(|&v| self.code(v, scale)));
+        }
+        Ok(QuantizedTensor {
+            bits: self.bits,
+            shape: (rows, cols),
+            scales,
+            codes,
+        })
+    }
+
+    /// The scales [`Self::quantize`] gives a `rows x cols` row-major tensor (one, or one per
+    /// row per channel), without the codes: what training through the quantizer, which
+    /// codes each weight where it lies, needs. Errors are [`Self::quantize`]'s.
+    ///
+    /// ```
+    /// use ser_quant::{BitWidth, Granularity, SymmetricQuantizer};
+    ///
+    /// let w = [0.5, -1.0, 0.25, 2.0];
+    /// let q = SymmetricQuantizer::new(BitWidth::new(2)?, Granularity::PerChannel);
+    /// assert_eq!(q.scales(&w, 2, 2)?, q.quantize(&w, 2, 2)?.scales);
+    /// assert_eq!(q.scales(&w, 2, 2)?, [1.0, 2.0]);
+    /// # Ok::<(), ser_quant::QuantError>(())
+    /// ```
+    pub fn scales(&self, weights: &[f32], rows: usize, cols: usize) -> Result<Vec<f32>> {
         if weights.len() != rows * cols {
             return Err(QuantError::LengthMismatch {
                 what: "weights",
@@ -171,49 +200,35 @@ impl SymmetricQuantizer {
             Granularity::PerTensor => vec![weights],
             Granularity::PerChannel => weights.chunks(cols.max(1)).collect(),
         };
-        let mut scales = Vec::with_capacity(groups.len());
-        let mut codes = Vec::with_capacity(weights.len());
-        for group in groups {
-            let (scale, group_codes) = quantize_group(group, self.bits, self.scaling);
-            scales.push(scale);
-            codes.extend(group_codes);
-        }
+        let mut scales: Vec<f32> = groups
+            .into_iter()
+            .map(|g| group_scale(g, self.bits, self.scaling))
+            .collect();
         if scales.is_empty() {
             scales.push(0.0);
         }
-        Ok(QuantizedTensor {
-            bits: self.bits,
-            shape: (rows, cols),
-            scales,
-            codes,
-        })
+        Ok(scales)
     }
 }
 
-/// Scale and codes of one group of finite weights.
-fn quantize_group(w: &[f32], bits: BitWidth, scaling: Scaling) -> (f32, Vec<i8>) {
+/// The scale of one group of finite weights (0 for a group of zeros, whose codes are 0).
+fn group_scale(w: &[f32], bits: BitWidth, scaling: Scaling) -> f32 {
     if bits.get() == 1 {
-        let mean_abs = if w.is_empty() {
+        return if w.is_empty() {
             0.0
         } else {
             (w.iter().map(|v| f64::from(v.abs())).sum::<f64>() / w.len() as f64) as f32
         };
-        return (
-            mean_abs,
-            w.iter().map(|&v| if v < 0.0 { -1 } else { 1 }).collect(),
-        );
     }
-    let qmax = bits.qmax();
     let max_abs = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     if max_abs == 0.0 {
-        return (0.0, vec![0; w.len()]);
+        return 0.0;
     }
-    let q = f32::from(qmax);
-    let scale = match scaling {
+    let q = f32::from(bits.qmax());
+    match scaling {
         Scaling::MaxAbs => max_abs / q,
         Scaling::MinMse => min_mse_scale(w, max_abs, q),
-    };
-    (scale, w.iter().map(|&v| code(v, scale, q)).collect())
+    }
 }
 
 fn code(v: f32, scale: f32, q: f32) -> i8 {

@@ -27,6 +27,9 @@ pub struct Mix {
     pub precisions: Vec<Precision>,
     /// Accuracy on the search's rows, percent (rows right over all rows, pooled).
     pub accuracy: f64,
+    /// Mean cross-entropy of the true classes on the same rows, in nats: what breaks ties
+    /// of accuracy, or what is minimised under [`MixScore::Loss`].
+    pub loss: f64,
     /// Its cost: what the budget counts (average bits, or bytes).
     pub cost: f64,
 }
@@ -53,6 +56,14 @@ impl Budget {
         match *self {
             Budget::AverageBits(b) => b,
             Budget::Bytes(b) => b as f64,
+        }
+    }
+
+    /// The unit, in words: `average bits` or `bytes`.
+    pub fn unit(&self) -> &'static str {
+        match self {
+            Budget::AverageBits(_) => "average bits",
+            Budget::Bytes(_) => "bytes",
         }
     }
 }
@@ -102,7 +113,10 @@ pub(crate) fn every_mix(
                 widths.len()
             ))
         })?;
-    let mut correct = vec![0usize; total];
+    let mut tally = Tally {
+        correct: vec![0usize; total],
+        loss: vec![0f64; total],
+    };
     let mut rows = 0usize;
     for m in 0..pool.members.len() {
         let layers: Vec<Vec<Dense>> = (0..n)
@@ -111,11 +125,11 @@ pub(crate) fn every_mix(
         let member = &pool.members[m];
         rows += member.rows.y.len();
         let x = member.rows.x.to_owned();
-        walk(&layers, 0, x, 0, member.rows.y, &mut correct);
+        walk(&layers, 0, x, 0, member.rows.y, &mut tally);
     }
     let mut mixes = Vec::with_capacity(total);
     let mut choice = vec![0usize; n];
-    for (index, &c) in correct.iter().enumerate() {
+    for (index, (&c, &loss)) in tally.correct.iter().zip(&tally.loss).enumerate() {
         let mut rest = index;
         for slot in choice.iter_mut().rev() {
             *slot = rest % widths.len();
@@ -124,6 +138,7 @@ pub(crate) fn every_mix(
         mixes.push(Mix {
             precisions: choice.iter().map(|&k| widths[k]).collect(),
             accuracy: 100.0 * c as f64 / rows as f64,
+            loss: loss / rows as f64,
             cost: costs.of(&choice),
         });
     }
@@ -135,17 +150,38 @@ fn mix_count(widths: usize, layers: usize) -> Option<usize> {
     (0..layers).try_fold(1usize, |acc, _| acc.checked_mul(widths))
 }
 
+/// Per mix: rows predicted right, and the sum of their cross-entropies.
+struct Tally {
+    correct: Vec<usize>,
+    loss: Vec<f64>,
+}
+
+/// Whether `logits` predict class `y` (their first largest value, as `ser_quant::argmax`
+/// takes it), and the cross-entropy of `y` in nats (the log-sum-exp shifted by the largest
+/// logit; in f32, as 4,096 mixes times every row make it the walk's hot spot).
+pub(crate) fn row_score(logits: &[f32], y: usize) -> (bool, f64) {
+    let mut best = (0, f32::NEG_INFINITY);
+    for (i, &v) in logits.iter().enumerate() {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    let sum: f32 = logits.iter().map(|&v| (v - best.1).exp()).sum();
+    let at_y = logits.get(y).map_or(f32::NAN, |&v| v - best.1);
+    (best.0 == y, f64::from(sum.ln() - at_y))
+}
+
 /// The depth-first walk: `h` is the input of layer `level` (the same for every mix whose
-/// first `level` indices make `prefix`); at the last layer the rows predicted right are
-/// counted for each completed mix. The arithmetic is `Mlp::logits`' own, so each mix's
-/// predictions are those of its fake-quantized network.
+/// first `level` indices make `prefix`); at the last layer the rows predicted right and their
+/// cross-entropies are added up for each completed mix. The arithmetic is `Mlp::logits`' own,
+/// so each mix's predictions are those of its fake-quantized network.
 fn walk(
     layers: &[Vec<Dense>],
     level: usize,
     h: Array2<f32>,
     prefix: usize,
     truth: &[usize],
-    correct: &mut [usize],
+    tally: &mut Tally,
 ) {
     let last = layers.len() - 1;
     for (k, layer) in layers[level].iter().enumerate() {
@@ -153,14 +189,15 @@ fn walk(
         let index = prefix * layers[level].len() + k;
         if level < last {
             z.mapv_inplace(|v| v.max(0.0));
-            walk(layers, level + 1, z, index, truth, correct);
+            walk(layers, level + 1, z, index, truth, tally);
         } else {
-            correct[index] += z
-                .rows()
-                .into_iter()
-                .zip(truth)
-                .filter(|(r, y)| ser_quant::argmax(r.iter().copied()) == **y)
-                .count();
+            let classes = z.ncols();
+            let flat = z.as_slice().unwrap_or(&[]);
+            for (r, &y) in flat.chunks_exact(classes.max(1)).zip(truth) {
+                let (right, loss) = row_score(r, y);
+                tally.correct[index] += usize::from(right);
+                tally.loss[index] += loss;
+            }
         }
     }
 }
@@ -172,7 +209,7 @@ fn walk(
 /// use ser_quant::Precision;
 /// use ser_search::{Mix, best_within, mix_front};
 ///
-/// let mix = |cost: f64, accuracy: f64| Mix { precisions: vec![Precision::Full], accuracy, cost };
+/// let mix = |cost: f64, accuracy: f64| Mix { precisions: vec![Precision::Full], accuracy, loss: 1.0, cost };
 /// let mixes = [mix(2.0, 70.0), mix(1.0, 60.0), mix(1.5, 55.0), mix(3.0, 70.0)];
 /// let front = mix_front(&mixes);
 /// assert_eq!(front.iter().map(|m| m.cost).collect::<Vec<_>>(), [1.0, 2.0]);
@@ -198,18 +235,39 @@ pub fn mix_front(mixes: &[Mix]) -> Vec<Mix> {
     front
 }
 
-/// The most accurate mix within `limit` (the cheapest of equally accurate ones, then the
-/// first); `None` when none fits.
+/// The most accurate mix within `limit` (of equally accurate ones the one of least loss,
+/// then the cheapest, then the first); `None` when none fits.
 pub fn best_within(mixes: &[Mix], limit: f64) -> Option<&Mix> {
+    best_within_by(mixes, limit, MixScore::Accuracy)
+}
+
+/// What the budget mode maximises over the mixes within the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MixScore {
+    /// Accuracy on the search's rows, ties broken by the lower loss (the poster's measure).
+    #[default]
+    Accuracy,
+    /// The lower mean cross-entropy on the search's rows: a smooth measure, less moved by the
+    /// few rows on which the choice between two mixes turns.
+    Loss,
+}
+
+/// The best mix within `limit` by `score`, then the cheapest, then the first; `None` when
+/// none fits.
+pub fn best_within_by(mixes: &[Mix], limit: f64, score: MixScore) -> Option<&Mix> {
+    let better = |m: &Mix, b: &Mix| -> bool {
+        let by_loss = m.loss.total_cmp(&b.loss);
+        let order = match score {
+            MixScore::Accuracy => b.accuracy.total_cmp(&m.accuracy).then(by_loss),
+            MixScore::Loss => by_loss,
+        };
+        order.then(m.cost.total_cmp(&b.cost)).is_lt()
+    };
     mixes
         .iter()
         .filter(|m| m.cost <= limit)
         .fold(None, |best: Option<&Mix>, m| match best {
-            Some(b)
-                if b.accuracy > m.accuracy || (b.accuracy == m.accuracy && b.cost <= m.cost) =>
-            {
-                Some(b)
-            }
+            Some(b) if !better(m, b) => Some(b),
             _ => Some(m),
         })
 }
@@ -270,8 +328,10 @@ pub(crate) fn proxy_mixes(
         .into_iter()
         .map(|choice| {
             let precisions: Vec<Precision> = choice.iter().map(|&k| widths[k]).collect();
+            let (accuracy, loss) = pool.score(&precisions)?;
             Ok(Mix {
-                accuracy: pool.accuracy(&precisions)?,
+                accuracy,
+                loss,
                 cost: costs.of(&choice),
                 precisions,
             })
@@ -336,6 +396,7 @@ pub(crate) fn budget_in(
     widths: &[Precision],
     costs: &Costs,
     budget: Budget,
+    score: MixScore,
 ) -> Result<BudgetResult> {
     let (limit, unit) = match budget {
         Budget::AverageBits(b) => (b, "average bits"),
@@ -370,7 +431,7 @@ pub(crate) fn budget_in(
     } else {
         proxy_mixes(pool, widths, costs)?
     };
-    let chosen = best_within(&mixes, limit)
+    let chosen = best_within_by(&mixes, limit, score)
         .cloned()
         .ok_or_else(|| SearchError::Config(format!("no mix fits a budget of {limit} {unit}")))?;
     Ok(BudgetResult {
@@ -440,5 +501,5 @@ pub fn budget_search<'a>(
             "a budget of {b} average bits is above f32's 32: nothing to quantize"
         )));
     }
-    budget_in(&mut pool, widths, costs, budget)
+    budget_in(&mut pool, widths, costs, budget, config.mix_score)
 }

@@ -21,9 +21,14 @@ pub struct FinetuneConfig {
     pub seed: u64,
     /// Quantizer options (as in the search).
     pub quant: QuantOptions,
-    /// Distil the f32 network's outputs into the quantized one (the teacher is the network
-    /// fine-tuning starts from); `None` is plain cross-entropy. Default: none.
+    /// Distil the f32 network's outputs into the quantized one; `None` is plain
+    /// cross-entropy. Default: none.
     pub distillation: Option<Distillation>,
+    /// Start the latent weights from the quantized model's values (GPTQ's codes, when the
+    /// run quantizes by GPTQ, dequantized) rather than from the f32 weights, so that
+    /// training begins where post-training quantization ended. Used by [`crate::run_seed`];
+    /// [`finetune_quantized_from`] takes its start directly. Default: false.
+    pub from_quantized: bool,
 }
 
 impl Default for FinetuneConfig {
@@ -36,6 +41,7 @@ impl Default for FinetuneConfig {
             seed: 0,
             quant: QuantOptions::default(),
             distillation: None,
+            from_quantized: false,
         }
     }
 }
@@ -95,6 +101,50 @@ pub fn finetune_quantized(
     validation: Labelled<'_>,
     config: &FinetuneConfig,
 ) -> Result<Finetuned> {
+    finetune_quantized_from(mlp, mlp, precisions, train, validation, config)
+}
+
+/// [`finetune_quantized`] from the latent weights `start`, with `teacher` (the f32 network
+/// `start` was quantized from) as the teacher of [`FinetuneConfig::distillation`]. The
+/// result is never worse than `start` on `validation` accuracy. A teacher of another shape
+/// than `start` is an error.
+///
+/// ```
+/// use ndarray::Array2;
+/// use ser_mlp::{Labelled, TrainConfig, fit};
+/// use ser_quant::{BitWidth, Precision, QuantOptions};
+/// use ser_search::{FinetuneConfig, finetune_quantized_from};
+///
+/// let x = Array2::from_shape_fn((60, 4), |(i, j)| if (i % 2 == 0) == (j % 2 == 0) { 1.0 } else { -1.0 } + (i * j % 3) as f32 * 0.1);
+/// let y: Vec<usize> = (0..60).map(|i| i % 2).collect();
+/// let rows = Labelled { x: x.view(), y: &y };
+/// let config = TrainConfig { hidden: vec![8], max_epochs: 30, seed: 3, ..TrainConfig::default() };
+/// let (teacher, _) = fit(&config, rows, None, 2)?;
+/// let one = Precision::Bits(BitWidth::new(1)?);
+/// // Start from the binarised weights themselves.
+/// let start = teacher.fake_quantized(&[one, one], QuantOptions::default())?;
+/// let tuned = finetune_quantized_from(&start, &teacher, &[one, one], rows, rows, &FinetuneConfig::default())?;
+/// assert!(tuned.accuracy >= tuned.accuracy_before);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn finetune_quantized_from(
+    start: &Mlp,
+    teacher: &Mlp,
+    precisions: &[Precision],
+    train: Labelled<'_>,
+    validation: Labelled<'_>,
+    config: &FinetuneConfig,
+) -> Result<Finetuned> {
+    let shapes =
+        |m: &Mlp| -> Vec<(usize, usize)> { m.layers().iter().map(|l| l.weights.dim()).collect() };
+    if shapes(start) != shapes(teacher) {
+        return Err(SearchError::Config(format!(
+            "the teacher has layers {:?}, the network fine-tuned {:?}",
+            shapes(teacher),
+            shapes(start)
+        )));
+    }
+    let mlp = start;
     let quant = config.quant;
     let view = |m: &Mlp| m.fake_quantized(precisions, quant);
     let before = quantized_accuracy(mlp, precisions, quant, validation)?;
@@ -123,7 +173,7 @@ pub fn finetune_quantized(
             &mut |_| {},
         )?,
         Some(d) => {
-            let teacher = mlp.logits(train.x)?;
+            let teacher = teacher.logits(train.x)?;
             fine_tune_distilled(
                 mlp,
                 &train_config,

@@ -56,6 +56,7 @@
 mod budget;
 mod error;
 mod finetune;
+mod front_plot;
 mod plot;
 mod pool;
 mod report;
@@ -64,17 +65,22 @@ mod run;
 mod search;
 
 pub use budget::{
-    Budget, BudgetResult, Costs, MAX_EXACT_MIXES, Mix, best_within, budget_search, mix_front,
+    Budget, BudgetResult, Costs, MAX_EXACT_MIXES, Mix, MixScore, best_within, best_within_by,
+    budget_search, mix_front,
 };
 pub use error::{Result, SearchError};
-pub use finetune::{FinetuneConfig, Finetuned, finetune_quantized};
+pub use finetune::{FinetuneConfig, Finetuned, finetune_quantized, finetune_quantized_from};
+pub use front_plot::front_svg;
 pub use plot::svg;
 pub use report::{EvaluatedSummary, ReportMeta, Stat, Summary, markdown, summarize};
 pub use results::{
     BudgetSettings, FinetuneSettings, QuantSettings, RESULTS_SCHEMA_VERSION, Results, RunSettings,
     TrainingSettings,
 };
-pub use run::{Budgeted, RunConfig, SeedRun, run_seed, run_seeds};
+pub use run::{
+    BEST_BITS, BEST_FINETUNED_BITS, BEST_FOLDS, Budgeted, Method, RunConfig, SeedRun, run_seed,
+    run_seeds,
+};
 pub use search::{
     LayerScore, Member, SearchConfig, SearchResult, Strategy, Trial, adaptive_search,
     adaptive_search_pooled, average_bits, pareto_front, quantized_accuracy,

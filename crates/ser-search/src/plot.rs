@@ -255,18 +255,26 @@ fn draw_fixed<'a, 'b: 'a>(
     Ok(())
 }
 
-/// The adaptive models as stars with error bars. The fine-tuned model keeps the adaptive
-/// widths, so both stars share their bits: they are drawn a few pixels apart, left and right
-/// of the true x, so that neither hides the other.
+/// The adaptive models as stars with error bars. A fine-tuned model keeps its widths, so
+/// both stars share their bits: they are drawn a few pixels apart, left and right of the true
+/// x, so that neither hides the other.
 fn draw_stars<'a, 'b: 'a>(
     chart: &mut Axes<'a, 'b>,
     legend: &mut Legend<'a, 'b>,
     stars: Vec<Star<'_>>,
     y: (f64, f64),
 ) -> Result<(), Failed> {
-    let dodge = if stars.len() > 1 { 7 } else { 0 };
-    for (i, (name, color, (bits, s))) in stars.into_iter().enumerate() {
-        let dx = if i == 0 { -dodge } else { dodge };
+    // Stars at the same bits (a model and its fine-tuned self) are spread around it.
+    let same = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    let places: Vec<i32> = (0..stars.len())
+        .map(|i| {
+            let bits = stars[i].2.0;
+            let before = stars[..i].iter().filter(|s| same(s.2.0, bits)).count() as i32;
+            let group = stars.iter().filter(|s| same(s.2.0, bits)).count() as i32;
+            7 * (2 * before - (group - 1))
+        })
+        .collect();
+    for ((name, color, (bits, s)), dx) in stars.into_iter().zip(places) {
         let (lo, hi) = span(s, y);
         let mean = s.mean.clamp(y.0, y.1);
         let at = chart.backend_coord(&(bits, mean));

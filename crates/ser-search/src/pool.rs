@@ -74,7 +74,12 @@ impl<'a> Pool<'a> {
     }
 
     pub(crate) fn accuracy(&mut self, precisions: &[Precision]) -> Result<f64> {
-        let (mut correct, mut rows) = (0usize, 0usize);
+        Ok(self.score(precisions)?.0)
+    }
+
+    /// Pooled accuracy (percent) and mean cross-entropy of the true classes (nats).
+    pub(crate) fn score(&mut self, precisions: &[Precision]) -> Result<(f64, f64)> {
+        let (mut correct, mut rows, mut loss) = (0usize, 0usize, 0f64);
         for m in 0..self.members.len() {
             let layers = precisions
                 .iter()
@@ -82,15 +87,16 @@ impl<'a> Pool<'a> {
                 .map(|(i, &p)| self.layer(m, i, p))
                 .collect::<Result<Vec<Dense>>>()?;
             let member = &self.members[m];
-            let predicted =
-                Mlp::from_layers(layers, member.mlp.dropout())?.predict(member.rows.x)?;
-            correct += predicted
-                .iter()
-                .zip(member.rows.y)
-                .filter(|(p, y)| p == y)
-                .count();
+            let logits = Mlp::from_layers(layers, member.mlp.dropout())?.logits(member.rows.x)?;
+            let classes = logits.ncols();
+            let flat = logits.as_slice().unwrap_or(&[]);
+            for (r, &y) in flat.chunks_exact(classes.max(1)).zip(member.rows.y) {
+                let (right, l) = crate::budget::row_score(r, y);
+                correct += usize::from(right);
+                loss += l;
+            }
             rows += member.rows.y.len();
         }
-        Ok(100.0 * correct as f64 / rows as f64)
+        Ok((100.0 * correct as f64 / rows as f64, loss / rows as f64))
     }
 }

@@ -168,6 +168,12 @@ pub struct ReportMeta {
     pub layers: Vec<String>,
     /// What ranked the layers: `poster`, `hessian-trace` or `sensitivity`.
     pub scorer: String,
+    /// The named method the settings started from (`poster` or `best`).
+    #[serde(default)]
+    pub method: crate::Method,
+    /// The budget mode's limit in words (`2 average bits`), when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<String>,
     /// The command that made the report.
     pub command: String,
 }
@@ -195,6 +201,8 @@ impl ReportMeta {
                 .map(|w| format!("{}x{}", w[0], w[1]))
                 .collect(),
             scorer: config.search.score.name().to_string(),
+            method: config.method,
+            budget: config.budget.map(|b| format!("{} {}", b.limit(), b.unit())),
             command,
         }
     }
@@ -227,6 +235,7 @@ pub fn markdown(meta: &ReportMeta, runs: &[SeedRun], summary: &Summary) -> Strin
     poster_table(&mut out, meta, runs, summary);
     per_seed(&mut out, runs);
     pareto_fronts(&mut out, runs);
+    mix_fronts(&mut out, meta, runs);
     how_layers_were_searched(&mut out, meta);
     let _ = writeln!(out, "## Command\n\n```sh\n{}\n```", meta.command);
     out
@@ -237,7 +246,9 @@ fn poster_table(out: &mut String, meta: &ReportMeta, runs: &[SeedRun], summary: 
     let _ = writeln!(out, "# ser-adaptive report\n");
     let _ = writeln!(
         out,
-        "Data: `{}`, {} files, {} classes ({}). Network: {} ({} parameters). Seeds: {}.\n",
+        "Method: `{}`. Data: `{}`, {} files, {} classes ({}). Network: {} ({} parameters). \
+         Seeds: {}.\n",
+        meta.method.name(),
         meta.corpus,
         meta.files,
         meta.classes.len(),
@@ -281,6 +292,14 @@ fn poster_table(out: &mut String, meta: &ReportMeta, runs: &[SeedRun], summary: 
             "per seed, in results.json",
         );
     }
+    if let Some(b) = &summary.budgeted_finetuned {
+        row(
+            out,
+            "within the budget + fine-tuning",
+            b,
+            "as within the budget",
+        );
+    }
     let n = summary.seeds;
     let _ = writeln!(
         out,
@@ -298,6 +317,24 @@ fn poster_table(out: &mut String, meta: &ReportMeta, runs: &[SeedRun], summary: 
                 f.stderr(n)
             ))
     );
+    if let Some(b) = summary.budgeted_vs_baseline {
+        let _ = writeln!(
+            out,
+            "\nWithin the budget, minus the baseline: {:+.2} ± {:.2} points (standard error \
+             {:.2}){}.",
+            b.mean,
+            b.std,
+            b.stderr(n),
+            summary
+                .budgeted_finetuned_vs_baseline
+                .map_or(String::new(), |f| format!(
+                    "; fine-tuned {:+.2} ± {:.2} (standard error {:.2})",
+                    f.mean,
+                    f.std,
+                    f.stderr(n)
+                ))
+        );
+    }
 }
 
 /// The widths, scores and search figures of every seed.
@@ -353,6 +390,39 @@ fn pareto_fronts(out: &mut String, runs: &[SeedRun]) {
                 .map(|[b, a]| format!("{b:.2}: {a:.2}"))
                 .collect::<Vec<_>>()
                 .join(", ")
+        );
+    }
+}
+
+/// Each seed's exact front over every mix of widths, when the budget mode ran.
+fn mix_fronts(out: &mut String, meta: &ReportMeta, runs: &[SeedRun]) {
+    let Some(budget) = &meta.budget else {
+        return;
+    };
+    let unit = budget.split_once(' ').map_or("", |(_, u)| u);
+    let _ = writeln!(
+        out,
+        "\n## Every mix of widths (the budget mode)\n\nThe budget: at most {budget}. Per seed, \
+         the Pareto front of ({unit}: search accuracy %) over every mix of widths scored on the \
+         search's rows, then the mix chosen (the most accurate within the budget); front.svg \
+         draws the first seed's beside the margin search's.\n"
+    );
+    for r in runs {
+        let Some(b) = &r.budgeted else { continue };
+        let _ = writeln!(
+            out,
+            "- seed {} ({} mixes{}, {:.2} s): {}; chosen {} at {:.2} %",
+            r.seed,
+            b.scored,
+            if b.exact { "" } else { " by the proxy" },
+            b.seconds,
+            b.front
+                .iter()
+                .map(|[c, a]| format!("{c:.3}: {a:.2}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            join(&b.model.bits_per_layer),
+            b.search_accuracy
         );
     }
 }

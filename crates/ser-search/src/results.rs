@@ -30,6 +30,10 @@ pub struct FinetuneSettings {
     /// Its temperature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distill_temperature: Option<f32>,
+    /// Whether the latent weights started from the quantized model's values (false: from
+    /// the f32 weights, and in files written before it was recorded).
+    #[serde(default)]
+    pub from_quantized: bool,
 }
 
 fn nearest() -> String {
@@ -43,6 +47,14 @@ pub struct BudgetSettings {
     pub unit: String,
     /// The limit in that unit.
     pub limit: f64,
+    /// What was maximised within it: `accuracy` (ties broken by the loss) or `loss`
+    /// (`accuracy` in files written before it was recorded).
+    #[serde(default = "accuracy")]
+    pub score: String,
+}
+
+fn accuracy() -> String {
+    "accuracy".into()
 }
 
 /// The baseline's training as `results.json` records it (`StopOn` as `Loss`/`Accuracy`).
@@ -114,6 +126,10 @@ pub struct QuantSettings {
 /// How a run was configured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSettings {
+    /// The named method the settings started from (`poster` in files written before it was
+    /// recorded).
+    #[serde(default)]
+    pub method: crate::Method,
     /// The seeds run, in order.
     pub seeds: Vec<u64>,
     /// The split, in the words of `--split` (`random`, `kfold:5`, `speakers:0.1`, `loso`).
@@ -139,6 +155,10 @@ pub struct RunSettings {
     pub finetune: Option<FinetuneSettings>,
     /// Folds of a cross-validated search (0: off).
     pub validation_folds: usize,
+    /// Whether the fold models trained for the baseline's best epoch count instead of by its
+    /// early stopping (false in files written before it was recorded).
+    #[serde(default)]
+    pub folds_at_baseline_epochs: bool,
     /// The budget mode's limit, when set: `{"unit": "AverageBits" | "Bytes", "limit": x}`
     /// (absent in older files).
     #[serde(default)]
@@ -161,6 +181,7 @@ impl RunSettings {
     ) -> Self {
         let q = config.search.quant;
         RunSettings {
+            method: config.method,
             seeds: seeds.to_vec(),
             split: config.split.to_string(),
             test_fraction: match config.split {
@@ -189,8 +210,10 @@ impl RunSettings {
                 patience: f.patience,
                 distill_weight: f.distillation.map(|d| d.weight),
                 distill_temperature: f.distillation.map(|d| d.temperature),
+                from_quantized: f.from_quantized,
             }),
             validation_folds: config.validation_folds,
+            folds_at_baseline_epochs: config.folds_at_baseline_epochs,
             budget: config.budget.map(|b| BudgetSettings {
                 unit: match b {
                     crate::Budget::AverageBits(_) => "AverageBits",
@@ -198,6 +221,11 @@ impl RunSettings {
                 }
                 .into(),
                 limit: b.limit(),
+                score: match config.search.mix_score {
+                    crate::MixScore::Accuracy => "accuracy",
+                    crate::MixScore::Loss => "loss",
+                }
+                .into(),
             }),
             quant: QuantSettings {
                 granularity: match q.granularity {

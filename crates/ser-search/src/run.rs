@@ -13,19 +13,70 @@ use serde::{Deserialize, Serialize};
 
 use crate::budget::{Budget, Costs, budget_in};
 use crate::error::{Result, SearchError};
-use crate::finetune::{FinetuneConfig, finetune_quantized};
+use crate::finetune::{FinetuneConfig, finetune_quantized_from};
 use crate::pool::Pool;
 use crate::search::{Member, SearchConfig, SearchResult, pareto_front, search_in};
+
+/// A named starting point for [`RunConfig`]: the poster's method, or the best this crate
+/// measured ([`RunConfig::for_method`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// The poster's method as METHOD.md gives it: codes rounded to nearest, the search on
+    /// one validation split, no budget.
+    #[default]
+    Poster,
+    /// What docs/REPRODUCTION.md measured best on the seeds kept for choosing: GPTQ codes,
+    /// the search's rows pooled over [`BEST_FOLDS`] fold models (each trained for the
+    /// baseline's best epoch count), and the budget mode at
+    /// [`BEST_BITS`] average bits, or [`BEST_FINETUNED_BITS`] when fine-tuning (plain
+    /// cross-entropy, from the f32 weights).
+    Best,
+}
+
+/// Fold models of [`Method::Best`].
+pub const BEST_FOLDS: usize = 5;
+/// Average bits of [`Method::Best`]'s budget without fine-tuning.
+pub const BEST_BITS: f64 = 2.0;
+/// Average bits of [`Method::Best`]'s budget with fine-tuning.
+pub const BEST_FINETUNED_BITS: f64 = 1.5;
+
+impl Method {
+    /// `poster` or `best`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Poster => "poster",
+            Method::Best => "best",
+        }
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = SearchError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "poster" => Ok(Method::Poster),
+            "best" => Ok(Method::Best),
+            _ => Err(SearchError::Config(format!(
+                "unknown method `{s}`: expected poster or best"
+            ))),
+        }
+    }
+}
 
 /// Settings of [`run_seed`]; every part's default is its own type's.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunConfig {
+    /// The named method the settings started from ([`RunConfig::for_method`]); reports say
+    /// it, the other fields are what runs. Default: [`Method::Poster`].
+    pub method: Method,
     /// Training of the f32 baseline (its seed is replaced by the run's). Default: METHOD.md's.
     pub train: TrainConfig,
     /// The adaptive search. Default: METHOD.md's.
     pub search: SearchConfig,
-    /// Fine-tuning after the search, when wanted (its seed is replaced by the run's).
-    /// Default: none.
+    /// Fine-tuning of the run's model, when wanted: the budget's when [`RunConfig::budget`]
+    /// is set, else the adaptive search's (its seed is replaced by the run's). Default: none.
     pub finetune: Option<FinetuneConfig>,
     /// How each seed's test rows are chosen ([`SplitSpec::for_seed`]). Default: `random`,
     /// METHOD.md's stratified 90/10.
@@ -40,9 +91,53 @@ pub struct RunConfig {
     /// rows and the most accurate within the budget is kept ([`SeedRun::budgeted`]).
     /// Default: none.
     pub budget: Option<Budget>,
+    /// Train each fold model of a cross-validated search for as many epochs as the
+    /// baseline's best, without early stopping, rather than by the baseline's recipe: the
+    /// same networks, without the patience's epochs past the best (about half of each
+    /// training). Default: false.
+    pub folds_at_baseline_epochs: bool,
 }
 
 impl RunConfig {
+    /// The settings of `method`, fine-tuning (with its defaults) when `finetune` is set.
+    ///
+    /// ```
+    /// use ser_search::{BEST_FINETUNED_BITS, Budget, Method, RunConfig};
+    ///
+    /// let poster = RunConfig::for_method(Method::Poster, false);
+    /// assert_eq!(poster, RunConfig::default());
+    /// let best = RunConfig::for_method(Method::Best, true);
+    /// assert!(best.search.gptq.is_some() && best.validation_folds > 0);
+    /// assert_eq!(best.budget, Some(Budget::AverageBits(BEST_FINETUNED_BITS)));
+    /// // Plain cross-entropy: distillation did worse on the choosing seeds.
+    /// assert!(best.finetune.unwrap().distillation.is_none());
+    /// ```
+    pub fn for_method(method: Method, finetune: bool) -> RunConfig {
+        let finetune = finetune.then(FinetuneConfig::default);
+        match method {
+            Method::Poster => RunConfig {
+                finetune,
+                ..RunConfig::default()
+            },
+            Method::Best => {
+                let mut config = RunConfig {
+                    method,
+                    validation_folds: BEST_FOLDS,
+                    folds_at_baseline_epochs: true,
+                    budget: Some(Budget::AverageBits(if finetune.is_some() {
+                        BEST_FINETUNED_BITS
+                    } else {
+                        BEST_BITS
+                    })),
+                    finetune,
+                    ..RunConfig::default()
+                };
+                config.search.gptq = Some(ser_mlp::GptqConfig::default());
+                config
+            }
+        }
+    }
+
     /// Checks every part before any work.
     pub fn validate(&self) -> Result<()> {
         self.train.validate()?;
@@ -77,7 +172,8 @@ pub struct SeedRun {
     pub fixed: Vec<Evaluated>,
     /// The adaptive search's model.
     pub adaptive: Evaluated,
-    /// The adaptive model after fine-tuning, when run.
+    /// The adaptive model after fine-tuning, when run (not with a budget, whose model is
+    /// fine-tuned instead).
     pub adaptive_finetuned: Option<Evaluated>,
     /// Validation accuracy (percent) of the baseline, and of the adaptive model.
     pub validation_accuracy: [f64; 2],
@@ -199,7 +295,15 @@ pub fn run_seed(
             let finetuned = match &config.finetune {
                 None => None,
                 Some(f) => {
-                    let tuned = finetune(data, &trained, &found.chosen.precisions, f, seed, quant)?;
+                    let tuned = finetune(
+                        data,
+                        &trained,
+                        &found.chosen.precisions,
+                        f,
+                        seed,
+                        quant,
+                        gptq,
+                    )?;
                     Some(packed(&found.chosen.precisions, &tuned, None)?)
                 }
             };
@@ -214,14 +318,15 @@ pub fn run_seed(
             })
         }
     };
+    // With a budget the run is for the budget's model, and only it is fine-tuned.
     let adaptive_finetuned = match &config.finetune {
-        None => None,
-        Some(f) => {
+        Some(f) if config.budget.is_none() => {
             // Fine-tuning trains through round-to-nearest codes (the straight-through view),
             // so its result is packed the same way.
-            let tuned = finetune(data, &trained, &search.precisions, f, seed, quant)?;
+            let tuned = finetune(data, &trained, &search.precisions, f, seed, quant, gptq)?;
             Some(packed(&search.precisions, &tuned, None)?)
         }
+        _ => None,
     };
     Ok(SeedRun {
         seed,
@@ -272,7 +377,17 @@ fn search(
     let model = &trained.model;
     let (xv, yv) = standardised(data, model, &trained.validation_rows)?;
     let start = Instant::now();
-    let folds = fold_members(data, train_rows, train_config, features, config)?;
+    let fold_epochs = config
+        .folds_at_baseline_epochs
+        .then_some(trained.history.best_epoch.max(1));
+    let folds = fold_members(
+        data,
+        train_rows,
+        train_config,
+        fold_epochs,
+        features,
+        config,
+    )?;
     let folds_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
     // One pool for the search and the fixed widths of the Pareto front: each member's layers
@@ -331,7 +446,7 @@ fn search(
                     file_costs(model, &widths, config.search.quant)?
                 }
             };
-            let found = budget_in(&mut pool, &widths, &costs, budget)?;
+            let found = budget_in(&mut pool, &widths, &costs, budget, config.search.mix_score)?;
             Some((found, start.elapsed().as_secs_f64()))
         }
     };
@@ -373,7 +488,8 @@ fn file_costs(
     Ok(Costs { base, layer })
 }
 
-/// The baseline fine-tuned through its quantized weights at `precisions`, as a model.
+/// The baseline fine-tuned through its quantized weights at `precisions`, as a model; from
+/// its quantized values (GPTQ's with `gptq`) when `config.from_quantized`.
 fn finetune(
     data: &Dataset,
     trained: &Trained,
@@ -381,8 +497,15 @@ fn finetune(
     config: &FinetuneConfig,
     seed: u64,
     quant: ser_quant::QuantOptions,
+    gptq: Gptq<'_>,
 ) -> Result<Model> {
     let model = &trained.model;
+    let f32_mlp = mlp(model)?;
+    let start = if config.from_quantized {
+        f32_mlp.fake_quantized_with(precisions, quant, gptq)?
+    } else {
+        f32_mlp.clone()
+    };
     let (xt, yt) = standardised(data, model, &trained.train_rows)?;
     let (xv, yv) = standardised(data, model, &trained.validation_rows)?;
     let config = FinetuneConfig {
@@ -390,8 +513,9 @@ fn finetune(
         quant,
         ..config.clone()
     };
-    let tuned = finetune_quantized(
-        mlp(model)?,
+    let tuned = finetune_quantized_from(
+        &start,
+        f32_mlp,
         precisions,
         Labelled {
             x: xt.view(),
@@ -431,11 +555,13 @@ fn calibration(
 }
 
 /// The fold models of a cross-validated search, each with its fold's rows standardised as it
-/// takes them (none when `config.validation_folds` is 0).
+/// takes them (none when `config.validation_folds` is 0); trained for exactly `epochs` when
+/// given, else by `train_config`'s early stopping.
 fn fold_members(
     data: &Dataset,
     train_rows: &[usize],
     train_config: &TrainConfig,
+    epochs: Option<usize>,
     features: &FeatureConfig,
     config: &RunConfig,
 ) -> Result<Vec<Fold>> {
@@ -450,10 +576,14 @@ fn fold_members(
         .enumerate()
         .map(|(f, split)| {
             let rows = |inner: &[usize]| inner.iter().map(|&i| train_rows[i]).collect::<Vec<_>>();
-            let fold_config = TrainConfig {
+            let mut fold_config = TrainConfig {
                 seed: train_config.seed ^ ((f as u64 + 1) << 32),
                 ..train_config.clone()
             };
+            if let Some(epochs) = epochs {
+                fold_config.max_epochs = epochs;
+                fold_config.early_stopping = false;
+            }
             let trained = train_model(
                 data,
                 &rows(&split.train),

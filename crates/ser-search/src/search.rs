@@ -79,6 +79,8 @@ pub struct SearchConfig {
     /// Code each layer by GPTQ (error compensation on calibration rows) instead of rounding
     /// to nearest; every member then needs its [`Member::calibration`]. Default: off.
     pub gptq: Option<GptqConfig>,
+    /// What the budget mode maximises over the mixes within its budget. Default: accuracy.
+    pub mix_score: crate::MixScore,
 }
 
 impl Default for SearchConfig {
@@ -93,6 +95,7 @@ impl Default for SearchConfig {
             strategy: Strategy::Linear,
             quant: QuantOptions::default(),
             gptq: None,
+            mix_score: crate::MixScore::default(),
         }
     }
 }

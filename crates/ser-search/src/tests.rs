@@ -638,12 +638,11 @@ mod budget {
         assert_eq!(mixes.len(), 512);
         for mix in &mixes {
             // Brute force: the whole network at this mix, through the pool's own path.
-            assert_eq!(
-                mix.accuracy,
-                pool.accuracy(&mix.precisions).unwrap(),
-                "{:?}",
-                mix.precisions
-            );
+            let (accuracy, loss) = pool.score(&mix.precisions).unwrap();
+            assert_eq!(mix.accuracy, accuracy, "{:?}", mix.precisions);
+            // The walk adds the same rows' losses in the same order.
+            assert_eq!(mix.loss, loss, "{:?}", mix.precisions);
+            assert!(loss.is_finite() && loss > 0.0);
             assert!((mix.cost - average_bits(&mlp, &mix.precisions)).abs() < 1e-12);
         }
         // The mixes are not all alike: quantization costs accuracy somewhere.
@@ -714,13 +713,58 @@ mod budget {
             let mut pool = pool_of(&mlp, &x, &y);
             let widths = widths();
             let costs = Costs::average_bits(&mlp, &widths);
-            let found = budget_in(&mut pool, &widths, &costs, Budget::AverageBits(limit)).unwrap();
+            let found = budget_in(
+                &mut pool,
+                &widths,
+                &costs,
+                Budget::AverageBits(limit),
+                MixScore::Accuracy,
+            )
+            .unwrap();
             prop_assert!(found.chosen.cost <= limit);
             let all = every_mix(&mut pool, &widths, &costs).unwrap();
             for m in all.iter().filter(|m| m.cost <= limit) {
                 prop_assert!(m.accuracy <= found.chosen.accuracy);
             }
             prop_assert!(found.exact && found.scored == 512);
+            // By loss: nothing within the budget has a lower loss.
+            let by_loss = budget_in(
+                &mut pool,
+                &widths,
+                &costs,
+                Budget::AverageBits(limit),
+                MixScore::Loss,
+            )
+            .unwrap();
+            prop_assert!(by_loss.chosen.cost <= limit);
+            for m in all.iter().filter(|m| m.cost <= limit) {
+                prop_assert!(m.loss >= by_loss.chosen.loss);
+            }
         }
+    }
+
+    #[test]
+    fn ties_of_accuracy_go_to_the_lower_loss_then_the_cheaper() {
+        let mix = |cost: f64, accuracy: f64, loss: f64| Mix {
+            precisions: vec![],
+            accuracy,
+            loss,
+            cost,
+        };
+        let mixes = [
+            mix(1.0, 70.0, 0.9),
+            mix(1.5, 70.0, 0.8),
+            mix(1.2, 70.0, 0.8),
+            mix(1.9, 69.0, 0.5),
+        ];
+        assert_eq!(best_within(&mixes, 2.0).unwrap().cost, 1.2);
+        assert_eq!(
+            best_within_by(&mixes, 2.0, MixScore::Loss).unwrap().cost,
+            1.9
+        );
+        assert_eq!(
+            best_within_by(&mixes, 1.4, MixScore::Loss).unwrap().cost,
+            1.2
+        );
     }
 }

@@ -4,10 +4,21 @@
 
 use std::process::{Command, Output};
 
-/// Runs `ser` with `args`.
+/// Runs `ser` with `args`. Debug builds are slow, so the demo corpus is the small one
+/// (210 utterances) and `ser demo` runs the poster's method unless `args` say otherwise;
+/// `.ci/run` runs the full demo, with `--method best`, in release.
 pub fn ser(args: &[&str]) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    let demo = args.first() == Some(&"demo")
+        || args.iter().any(|a| *a == "--demo" || *a == "--sweep-demo");
+    if demo && !args.contains(&"--demo-size") {
+        all.extend(["--demo-size", "small"]);
+    }
+    if args.first() == Some(&"demo") && !args.contains(&"--method") {
+        all.extend(["--method", "poster"]);
+    }
     Command::new(env!("CARGO_BIN_EXE_ser"))
-        .args(args)
+        .args(all)
         .output()
         .expect("ser runs")
 }
