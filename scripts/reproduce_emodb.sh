@@ -4,7 +4,7 @@
 #   scripts/reproduce_emodb.sh [EMODB_DIR] [OUT_DIR]
 #
 # EMODB_DIR defaults to ../shared/data/emodb, OUT_DIR to target/reproduction (one report folder
-# per configuration, replaced on each run). Takes ~10 minutes on 2 cores.
+# per configuration, replaced on each run). Takes ~15 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/data/emodb}
@@ -44,4 +44,18 @@ run improved-fresh "${improved[@]}" --seeds 10..39
 # Speaker-independent: leave one speaker out, each of the 10 speakers once.
 run poster-loso --split loso
 run improved-loso "${improved[@]}" --split loso
+# This release's additions, each alone on the poster's method, then together (--method best,
+# which --finetune puts at 1.5 bits): seeds 0..9, among those they were chosen on.
+run gptq --gptq
+run budget2 --target-bits 2
+run distill --distill
+run best --method best
+run best-b2 --method best --target-bits 2
+# --method best on fresh seeds, at four budgets (post-training and fine-tuned at each).
+for b in 1 1.5 2 3; do
+    run "best-fresh-b$b" --method best --target-bits "$b" --seeds 10..39
+done
+run best-loso --method best --split loso
+run best-loso-b2 --method best --target-bits 2 --split loso
 python3 scripts/reproduction_tables.py "$out"
+python3 scripts/budget_curve.py "$out" docs/budget_curve.svg

@@ -94,6 +94,40 @@ def poster_table(out, name):
               f"{e['average_bits']['mean']:.3f} |")
 
 
+def budget_table(out, names, title):
+    """The budget mode's model and its fine-tuned self, paired against the baseline."""
+    print(f"\n### {title}\n")
+    print("| configuration | flags | seeds | baseline WA % | budget WA % | budget - baseline | "
+          "average bits | size KB | fine-tuned WA % | fine-tuned - baseline | s per seed |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in names:
+        v = load(out, name)
+        if v is None:
+            print(f"| {name} | (not run) |")
+            continue
+        s, runs = v["summary"], v["runs"]
+        b, ft = s.get("budgeted"), s.get("budgeted_finetuned")
+        if b is None:
+            print(f"| {name} | `{flags(v)}` | (no budget) |")
+            continue
+        d = paired_by(runs, lambda r: r["budgeted"]["model"])
+        f = paired_by(runs, lambda r: r["budgeted"].get("finetuned"))
+        print(f"| {name} | `{flags(v)}` | {len(runs)} | {s['baseline']['accuracy']['mean']:.2f} | "
+              f"{b['accuracy']['mean']:.2f} | {d[0]:+.2f} ± {d[1]:.2f} | "
+              f"{b['average_bits']['mean']:.3f} | {b['size_kb']['mean']:.2f} | "
+              + (f"{ft['accuracy']['mean']:.2f} | {f[0]:+.2f} ± {f[1]:.2f} | " if ft and f else "- | - | ")
+              + f"{v['seconds'] / len(runs):.2f} |")
+
+
+def paired_by(runs, pick):
+    d = [pick(r)["accuracy"] - r["baseline"]["accuracy"] for r in runs if pick(r)]
+    if len(d) != len(runs) or not d:
+        return None
+    mean = sum(d) / len(d)
+    std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)) if len(d) > 1 else 0.0
+    return mean, std / math.sqrt(len(d))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "target/reproduction"
     poster_table(out, "poster")
@@ -109,6 +143,14 @@ def main():
     comparison(out, ["poster-fresh", "improved-fresh"], "Fresh seeds 10..39 (random splits)")
     comparison(out, ["poster-loso", "improved-loso"],
                "Speaker-independent: leave one speaker out (seeds 0..9 = the 10 speakers)")
+    comparison(out, ["poster", "gptq", "distill"],
+               "GPTQ and distillation alone on the poster's method (seeds 0..9)")
+    budget_table(out, ["budget2", "best-b2", "best"],
+                 "The budget mode alone (2 bits), and --method best at 2 and 1.5 bits (seeds 0..9)")
+    budget_table(out, [f"best-fresh-b{b}" for b in ("1", "1.5", "2", "3")],
+                 "--method best on fresh seeds 10..39, at four budgets")
+    budget_table(out, ["best-loso", "best-loso-b2"],
+                 "--method best, leave one speaker out (seeds 0..9 = the 10 speakers)")
 
 
 if __name__ == "__main__":
