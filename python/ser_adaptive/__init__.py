@@ -44,6 +44,7 @@ __all__ = [
     "SearchError",
     "SerError",
     "default_feature_config",
+    "demo_corpus",
     "extract",
     "extract_file",
     "extract_files",
@@ -94,6 +95,18 @@ def _matrix(x: Any) -> np.ndarray:
     if a.ndim != 2:
         raise DataError(f"features are rows x columns (2-D); got an array of shape {a.shape}")
     return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def demo_corpus(size: str = "full") -> List[Dict[str, Any]]:
+    """The built-in synthetic emotional speech corpus ``ser demo`` runs on: 7 emotions,
+    ``"full"`` 10 speakers x 15 utterances per emotion (1,050), ``"small"`` 6 x 5 (210).
+    Each utterance is ``{"name", "label", "speaker", "samples" (float32), "sr"}``; the corpus is
+    the same on every machine. Not real speech: a source-filter model whose pitch, loudness,
+    rate and voice quality follow each emotion."""
+    return [
+        {"name": n, "label": l, "speaker": s, "samples": y, "sr": sr}
+        for n, l, s, y, sr in _native.demo_corpus(size)
+    ]
 
 
 def feature_names(**config: Any) -> List[str]:

@@ -16,6 +16,7 @@ use numpy::{
 };
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use ser_adaptive::data::demo::{DemoConfig, DemoCorpus};
 use ser_adaptive::data::{Dataset, FeatureCache, Source, corpus, extract as extract_sources};
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 use ser_adaptive::mlp::Labelled;
@@ -66,6 +67,38 @@ fn to_numpy<'py>(py: Python<'py>, x: Array2<f32>) -> PyResult<Bound<'py, PyArray
 #[pyfunction]
 fn default_feature_config() -> PyResult<String> {
     serde_json::to_string(&FeatureConfig::default()).map_err(json_err)
+}
+
+/// The built-in synthetic corpus (`full`: 1,050 utterances, `small`: 210): per utterance its
+/// name, label, speaker, samples and rate.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn demo_corpus<'py>(
+    py: Python<'py>,
+    size: &str,
+) -> PyResult<Vec<(String, String, String, Bound<'py, PyArray1<f32>>, u32)>> {
+    let config = match size {
+        "full" => DemoConfig::default(),
+        "small" => DemoConfig::small(),
+        other => {
+            return Err(ConfigError::new_err(format!(
+                "size must be \"full\" or \"small\", got {other:?}"
+            )));
+        }
+    };
+    let utterances = py.detach(|| DemoCorpus::new(config).utterances());
+    Ok(utterances
+        .into_iter()
+        .map(|u| {
+            (
+                u.name,
+                u.label,
+                u.speaker,
+                PyArray1::from_vec(py, u.samples),
+                u.sample_rate,
+            )
+        })
+        .collect())
 }
 
 /// Default timeline settings (window, hop, gate), as JSON.
@@ -607,6 +640,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(default_feature_config, m)?)?;
     m.add_function(wrap_pyfunction!(default_stream_config, m)?)?;
+    m.add_function(wrap_pyfunction!(demo_corpus, m)?)?;
     m.add_function(wrap_pyfunction!(feature_names, m)?)?;
     m.add_function(wrap_pyfunction!(extract, m)?)?;
     m.add_function(wrap_pyfunction!(extract_file, m)?)?;

@@ -118,3 +118,15 @@ def test_extract_files_releases_the_gil(tmp_path):
     during = [t for t in ticks if start < t < end]
     # With the GIL held the counter could not run at all while Rust worked.
     assert len(during) >= 0.2 * (end - start) / 0.001, (len(during), end - start)
+
+
+def test_the_demo_corpus_is_the_one_ser_uses():
+    small = sa.demo_corpus("small")
+    assert len(small) == 210 and len(sa.demo_corpus("full")) == 1050
+    first = small[0]
+    assert first["name"] == "spk01_anger_00" and first["sr"] == 16000
+    assert first["samples"].dtype == np.float32 and np.max(np.abs(first["samples"])) <= 1.0
+    assert {u["label"] for u in small} == {"anger", "boredom", "disgust", "fear", "happiness",
+                                             "neutral", "sadness"}
+    with pytest.raises(sa.ConfigError):
+        sa.demo_corpus("huge")

@@ -150,7 +150,7 @@ pub(crate) fn labelled_data(
 }
 
 /// Whether `path` names a features table rather than audio.
-fn is_table(path: &Path) -> bool {
+pub(crate) fn is_table(path: &Path) -> bool {
     path.is_file()
         && path
             .extension()

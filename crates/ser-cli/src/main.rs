@@ -239,6 +239,7 @@ fn quantize_command() -> Command {
         .arg(Arg::new("model").long("model").short('m').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true).help("A model made by `ser train`"))
         .arg(Arg::new("bits").long("bits").short('b').value_name("N|N,N,..").conflicts_with_all(["data", "demo"]).help("Width of every layer (1..=8), or one per layer (32 = f32)"))
         .arg(Arg::new("out").long("out").short('o').value_name("QMODEL").value_parser(value_parser!(std::path::PathBuf)).requires("bits").help("Where to write the packed model"))
+        .arg(Arg::new("gptq").long("gptq").value_name("TABLE").value_parser(value_parser!(std::path::PathBuf)).help("Code the weights by GPTQ, calibrated on TABLE: the training rows as a features CSV (never test rows)"))
         .arg(Arg::new("data").long("sweep").value_name("DATA").value_parser(value_parser!(std::path::PathBuf)).conflicts_with("demo").help("Sweep 32 and 8..1 bits on DATA: a features CSV, or audio"))
         .arg(Arg::new("demo").long("sweep-demo").action(ArgAction::SetTrue).help("Sweep on the built-in demo corpus"))
         .arg(demo_size_arg())

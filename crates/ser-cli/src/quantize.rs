@@ -5,13 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ArgMatches;
+use ser_adaptive::data::read_table;
+use ser_adaptive::mlp::{GptqConfig, InputMoments};
 use ser_adaptive::model::{Evaluated, Model};
 use ser_adaptive::ndarray::Axis;
 use ser_adaptive::quant::{BiasMode, BitWidth, Granularity, Precision, QuantOptions, Scaling};
 use serde_json::json;
 
 use crate::CliError;
-use crate::data::{labelled_data, source_name};
+use crate::data::{is_table, labelled_data, source_name};
 use crate::eval::{load_model, warn_left_out};
 use crate::output::{check_writable, outln, write_atomically};
 
@@ -61,6 +63,32 @@ pub(crate) fn options(m: &ArgMatches) -> QuantOptions {
     }
 }
 
+/// GPTQ's input moments from `--gptq TABLE`, the model's training rows as a features table
+/// (standardised as the model takes them); `None` without it (rounding to nearest).
+fn calibration(m: &ArgMatches, model: &Model) -> Result<Option<Vec<InputMoments>>, CliError> {
+    let Some(path) = m.get_one::<PathBuf>("gptq") else {
+        return Ok(None);
+    };
+    if !is_table(path) {
+        return Err(CliError(format!(
+            "--gptq {}: give the calibration rows as a features table (`ser features ... --out              train.csv`), the rows the model was trained on, never test rows",
+            path.display()
+        )));
+    }
+    let table = read_table(path, &model.features, true)?;
+    model.check_feature_names(&table.data.feature_names)?;
+    let x = model.standardizer.transform(table.data.x.view())?;
+    let mlp = model
+        .mlp()
+        .ok_or_else(|| CliError("GPTQ needs the f32 model".into()))?;
+    eprintln!(
+        "GPTQ: calibrating on {} rows of {}",
+        table.data.len(),
+        path.display()
+    );
+    Ok(Some(mlp.input_moments(x.view())?))
+}
+
 fn describe(p: &[Precision]) -> String {
     p.iter()
         .map(|p| match p {
@@ -92,7 +120,13 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         .ok_or_else(|| CliError("give --bits N (and --out QMODEL), or --sweep DATA".into()))?;
     check_writable(out, m.get_flag("force"))?;
     let precisions = parse_bits(bits, model.network.shapes().len())?;
-    let packed = model.quantize(&precisions, options)?;
+    let moments = calibration(m, &model)?;
+    let gptq_config = GptqConfig::default();
+    let packed = model.quantize_with(
+        &precisions,
+        options,
+        moments.as_deref().map(|mo| (mo, &gptq_config)),
+    )?;
     let (bytes, size) = packed.to_bytes_with_size()?;
     write_atomically(out, |w| w.write_all(&bytes))?;
     let f32_bytes = model.to_bytes()?.len();
@@ -147,7 +181,14 @@ fn sweep(m: &ArgMatches, model: &Model, options: QuantOptions) -> Result<ExitCod
         "32 (f32)".to_string(),
         model.evaluated(x.view(), &known.classes)?,
     )];
-    let fixed = model.fixed_sweep(options, x.view(), &known.classes)?;
+    let moments = calibration(m, model)?;
+    let gptq_config = GptqConfig::default();
+    let fixed = model.fixed_sweep_with(
+        options,
+        moments.as_deref().map(|mo| (mo, &gptq_config)),
+        x.view(),
+        &known.classes,
+    )?;
     for (b, e) in BitWidth::ALL.iter().zip(fixed).rev() {
         table.push((b.get().to_string(), e));
     }

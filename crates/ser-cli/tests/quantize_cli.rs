@@ -243,3 +243,66 @@ fn bad_quantize_requests_are_clear_errors() {
     assert_eq!(r.status.code(), Some(2));
     assert!(text(&r.stderr).contains("corrupt.q"));
 }
+
+#[test]
+fn gptq_codes_are_calibrated_on_a_features_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, model) = trained(dir.path());
+    let (csv_s, model_s) = (csv.to_str().unwrap(), model.to_str().unwrap());
+    let quantize = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "quantize",
+            "--model",
+            model_s,
+            "--bits",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        json(&ser(&args))
+    };
+    let (rounded, gptq) = (dir.path().join("r.q"), dir.path().join("g.q"));
+    let a = quantize(&rounded, &[]);
+    let b = quantize(&gptq, &["--gptq", csv_s]);
+    // The same widths, scales and size; other codes.
+    assert_eq!(a["bytes"], b["bytes"]);
+    assert_ne!(
+        std::fs::read(&rounded).unwrap(),
+        std::fs::read(&gptq).unwrap()
+    );
+    let eval = json(&ser(&[
+        "eval",
+        "--model",
+        gptq.to_str().unwrap(),
+        csv_s,
+        "--json",
+    ]));
+    assert_eq!(eval["rows"], 210);
+    // The sweep takes it too.
+    let sweep = json(&ser(&[
+        "quantize", "--model", model_s, "--sweep", csv_s, "--gptq", csv_s, "--json",
+    ]));
+    assert!(sweep.to_string().contains("\"bits\""));
+    // Calibration rows must be a features table.
+    let wav = dir.path().join("a.wav");
+    tone_wav(&wav, 0.05);
+    let r = ser(&[
+        "quantize",
+        "--model",
+        model_s,
+        "--bits",
+        "2",
+        "--out",
+        dir.path().join("x.q").to_str().unwrap(),
+        "--gptq",
+        wav.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        text(&r.stderr).contains("features table"),
+        "{}",
+        text(&r.stderr)
+    );
+}
