@@ -6,7 +6,7 @@
 #   scripts/choose_method.sh [EMODB_DIR] [OUT_DIR]
 #
 # EMODB_DIR defaults to ../shared/data/emodb, OUT_DIR to target/choose-method (one report
-# folder per candidate, replaced on each run). Takes ~10 minutes on 2 cores.
+# folder per candidate, replaced on each run). Takes ~20 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-../shared/data/emodb}
@@ -51,4 +51,7 @@ run b15-f5-ce-loss --gptq --target-bits 1.5 --folds 5 --finetune --budget-score 
 # Fold models trained for the baseline's best epoch count: about half the fold time.
 run b2-f5-fe --gptq --target-bits 2 --folds 5 --fold-epochs baseline
 run b15-f5-ce-fe --gptq --target-bits 1.5 --folds 5 --finetune --fold-epochs baseline
+# The same without GPTQ (codes rounded to nearest).
+run b2-f5-fe-rtn --target-bits 2 --folds 5 --fold-epochs baseline
+run b15-f5-ce-fe-rtn --target-bits 1.5 --folds 5 --finetune --fold-epochs baseline
 python3 scripts/method_tables.py "$out"

@@ -46,9 +46,11 @@ __all__ = [
     "default_feature_config",
     "demo_corpus",
     "extract",
+    "extract_bytes",
     "extract_file",
     "extract_files",
     "feature_names",
+    "list_corpus",
     "run",
     "search",
     "train",
@@ -143,6 +145,26 @@ def extract_file(path: PathLike, **config: Any) -> np.ndarray:
     """The pooled feature vector of an audio file (WAV, FLAC, MP3, OGG/Vorbis, AIFF)."""
     vector, _rate, _duration = _native.extract_file(os.fspath(path), _features(config))
     return vector
+
+
+def extract_bytes(data: bytes, **config: Any) -> np.ndarray:
+    """The pooled feature vector of a whole audio file held in memory (what
+    ``ray.data.read_binary_files`` or an object store gives): the same numbers
+    :func:`extract_file` gives for that file."""
+    vector, _rate, _duration = _native.extract_bytes(bytes(data), _features(config))
+    return vector
+
+
+def list_corpus(
+    paths: Union[PathLike, Sequence[PathLike]], corpus: str = "auto"
+) -> Tuple[str, List[Tuple[str, Optional[str], Optional[str]]], List[Tuple[str, str]]]:
+    """The audio files under ``paths`` (files or folders, searched recursively, sorted by path),
+    each with its label and speaker by the corpus naming ``corpus`` (``"auto"``, ``"emodb"``,
+    ``"ravdess"``, ``"cremad"``, ``"tess"``, ``"savee"``, ``"folders"``, ``"manifest:FILE"``,
+    ``"none"``), as ``ser features`` lists them. Returns ``(kind, files, skipped)``: the
+    naming used, ``(path, label, speaker)`` per file, and ``(path, why)`` for files left out."""
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    return _native.list_corpus([os.fspath(p) for p in items], corpus)
 
 
 def extract_files(

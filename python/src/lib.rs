@@ -145,6 +145,55 @@ fn extract_file<'py>(
     ))
 }
 
+/// The pooled feature vector of audio held in memory (a whole file's bytes), with its rate
+/// and duration: what [`extract_file`] gives for the file those bytes are.
+#[pyfunction]
+fn extract_bytes<'py>(
+    py: Python<'py>,
+    data: Vec<u8>,
+    config: &str,
+) -> PyResult<(Bound<'py, PyArray1<f32>>, u32, f64)> {
+    let extractor = extractor(config)?;
+    let (vector, rate, duration) = py
+        .detach(|| -> ser_adaptive::Result<_> {
+            let audio = ser_adaptive::features::decode_bytes(data)?;
+            let vector = extractor.extract(&audio.samples, audio.sample_rate)?;
+            Ok((vector, audio.sample_rate, audio.duration()))
+        })
+        .map_err(to_py)?;
+    Ok((PyArray1::from_vec(py, vector), rate, duration))
+}
+
+/// The audio files under `paths` with their labels and speakers by the corpus naming `kind`
+/// (`ser features`' listing, sorted by path), and the files left out with why.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn list_corpus(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    kind: &str,
+) -> PyResult<(
+    String,
+    Vec<(String, Option<String>, Option<String>)>,
+    Vec<(String, String)>,
+)> {
+    let kind: corpus::CorpusKind = kind.parse().map_err(to_py)?;
+    let listing = py.detach(|| corpus::load(&paths, &kind)).map_err(to_py)?;
+    Ok((
+        listing.kind.to_string(),
+        listing
+            .files
+            .into_iter()
+            .map(|f| (f.path.to_string_lossy().into_owned(), f.label, f.speaker))
+            .collect(),
+        listing
+            .skipped
+            .into_iter()
+            .map(|s| (s.path.to_string_lossy().into_owned(), s.reason))
+            .collect(),
+    ))
+}
+
 /// A rayon pool of `jobs` threads (all cores when `None`).
 fn pool(jobs: Option<usize>) -> PyResult<rayon::ThreadPool> {
     if jobs == Some(0) {
@@ -645,6 +694,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
     m.add_function(wrap_pyfunction!(extract_file, m)?)?;
     m.add_function(wrap_pyfunction!(extract_files, m)?)?;
+    m.add_function(wrap_pyfunction!(extract_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(list_corpus, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(search, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;

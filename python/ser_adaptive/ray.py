@@ -1,0 +1,148 @@
+"""Corpus-scale feature extraction on a Ray cluster.
+
+Ray Data reads the audio files (local paths, or any filesystem pyarrow knows: S3, GCS, HDFS),
+each worker runs our extractor in ``map_batches``, and the result is a Parquet feature table:
+``path``, ``label``, ``speaker``, ``error`` and one float32 column per feature, with the
+feature configuration in the Parquet schema's metadata (key ``ser_adaptive.features``). A file
+that cannot be read becomes a row with its error and empty features, never a failed job.
+
+>>> import ray, ser_adaptive.ray as sar                              # doctest: +SKIP
+>>> ray.init()                                                       # doctest: +SKIP
+>>> sar.extract_to_parquet("path/to/emodb", "emodb-features/")       # doctest: +SKIP
+
+Needs ``pip install "ray[data]" pyarrow`` (the ``ray`` extra of this package).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+import ser_adaptive as sa
+
+METADATA_KEY = b"ser_adaptive.features"
+
+
+def _require():
+    try:
+        import pyarrow  # noqa: F401
+        import ray  # noqa: F401
+    except ImportError as e:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "ser_adaptive.ray needs Ray Data and pyarrow: pip install \"ray[data]\" pyarrow"
+        ) from e
+
+
+def schema(**config: Any):
+    """The Arrow schema of the feature table for these feature settings, with the settings
+    in its metadata."""
+    _require()
+    import pyarrow as pa
+
+    fields = [
+        pa.field("path", pa.string()),
+        pa.field("label", pa.string()),
+        pa.field("speaker", pa.string()),
+        pa.field("error", pa.string()),
+    ] + [pa.field(name, pa.float32()) for name in sa.feature_names(**config)]
+    settings = json.loads(sa._features(config))
+    return pa.schema(fields, metadata={METADATA_KEY: json.dumps(settings).encode()})
+
+
+def _extract_batch(batch, config: Dict[str, Any], names_ref):
+    """map_batches' function: a batch of ``path, bytes`` to feature rows, each file's error
+    caught into its row. Tasks, not actors, so that reading and extracting share the CPUs."""
+    import pyarrow as pa
+    import ray
+
+    names = ray.get(names_ref)
+    columns = sa.feature_names(**config)
+    paths = [str(p) for p in batch["path"]]
+    out = np.full((len(paths), len(columns)), np.nan, dtype=np.float32)
+    errors: List[Optional[str]] = []
+    for i, (path, blob) in enumerate(zip(paths, batch["bytes"])):
+        try:
+            out[i] = sa.extract_bytes(bytes(blob), **config)
+            errors.append(None)
+        except sa.SerError as e:
+            errors.append(f"{path}: {e}")
+    known = [names.get(_key(p), (None, None)) for p in paths]
+    arrays = [pa.array(paths, pa.string()), pa.array([k[0] for k in known], pa.string()),
+              pa.array([k[1] for k in known], pa.string()), pa.array(errors, pa.string())]
+    arrays += [pa.array(out[:, j]) for j in range(out.shape[1])]
+    return pa.Table.from_arrays(arrays, schema=schema(**config))
+
+
+def _key(path: str) -> str:
+    """A path as Ray reports it and as the listing has it: local paths compared absolute."""
+    return path if "://" in path else os.path.abspath(path)
+
+
+def extract_dataset(
+    paths: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]],
+    corpus: str = "auto",
+    batch_size: int = 32,
+    concurrency: Optional[int] = None,
+    **config: Any,
+):
+    """A Ray Dataset of feature rows for the audio files under ``paths``, labelled by the corpus
+    naming ``corpus`` (:func:`ser_adaptive.list_corpus`), extracted with the settings ``config``
+    (:func:`ser_adaptive.extract`'s) in batches of ``batch_size`` files, at most
+    ``concurrency`` tasks at once (Ray's choice by default: every CPU). Lazy: nothing runs
+    until it is consumed or written."""
+    _require()
+    import ray
+
+    _kind, files, _skipped = sa.list_corpus(paths, corpus)
+    if not files:
+        raise sa.DataError(f"no audio files under {paths!r}")
+    # Labels and speakers by path, shared through the object store rather than copied into
+    # every task.
+    names = ray.put({_key(p): (label, speaker) for p, label, speaker in files})
+    ds = ray.data.read_binary_files([p for p, _, _ in files], include_paths=True)
+    limit = {} if concurrency is None else {"concurrency": concurrency}
+    return ds.map_batches(_extract_batch, batch_size=batch_size, batch_format="numpy",
+                          fn_kwargs={"config": config, "names_ref": names}, **limit)
+
+
+def extract_to_parquet(
+    paths: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]],
+    out: Union[str, "os.PathLike[str]"],
+    corpus: str = "auto",
+    batch_size: int = 32,
+    concurrency: Optional[int] = None,
+    **config: Any,
+) -> Dict[str, Any]:
+    """Extracts every audio file under ``paths`` on the Ray cluster and writes the feature table
+    as Parquet files into the folder ``out`` (which must not exist yet: nothing is overwritten).
+    Returns ``{"rows", "failed", "out"}``."""
+    _require()
+    target = os.fspath(out)
+    if os.path.exists(target):
+        raise FileExistsError(f"{target} exists; give a new folder for the feature table")
+    ds = extract_dataset(paths, corpus, batch_size, concurrency, **config)
+    ds = ds.materialize()
+    ds.write_parquet(target)
+    failed = sum(row["error"] is not None for row in ds.select_columns(["error"]).iter_rows())
+    return {"rows": ds.count(), "failed": failed, "out": target}
+
+
+def read_table(path: Union[str, "os.PathLike[str]"]):
+    """A Parquet feature table (a file or a folder of them, as :func:`extract_to_parquet` writes
+    it) as ``(X, table, config)``: the float32 feature matrix of the rows without an error, the
+    pyarrow Table of all rows, and the feature settings from its metadata."""
+    _require()
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(os.fspath(path))
+    meta = (table.schema.metadata or {}).get(METADATA_KEY)
+    if meta is None:
+        raise sa.DataError(f"{path}: no {METADATA_KEY.decode()} metadata: not a ser_adaptive table")
+    config = json.loads(meta)
+    names = sa.feature_names(**{k: v for k, v in config.items()})
+    ok = table.filter(table["error"].is_null())
+    X = np.stack([ok[n].to_numpy(zero_copy_only=False) for n in names], axis=1).astype(np.float32)
+    return X, table, config
