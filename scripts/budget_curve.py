@@ -62,8 +62,8 @@ def main():
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
            f'font-family="sans-serif" font-size="13">',
            f'<rect width="{W}" height="{H}" fill="white"/>',
-           f'<text x="{W / 2}" y="22" text-anchor="middle" font-size="16">Test accuracy minus the '
-           f'f32 baseline, paired over {len(runs)} fresh seeds (mean ± standard error)</text>']
+           f'<text x="{W / 2}" y="22" text-anchor="middle" font-size="15">Test WA minus the f32 '
+           f'baseline, paired over {len(runs)} fresh seeds (mean ± standard error)</text>']
     step = 1 if y_hi - y_lo <= 12 else (2 if y_hi - y_lo <= 24 else 5)
     for v in range(int(y_lo), int(y_hi) + 1):
         if v % step:
@@ -72,7 +72,8 @@ def main():
         dash = ' stroke-dasharray="6 4"' if v == 0 else ""
         svg.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{py(v):.1f}" y2="{py(v):.1f}" '
                    f'stroke="{color}"{dash}/>')
-        svg.append(f'<text x="{LEFT - 8}" y="{py(v) + 4:.1f}" text-anchor="end">{v:+d}</text>')
+        label = f"{v:+d}" if v else "0"
+        svg.append(f'<text x="{LEFT - 8}" y="{py(v) + 4:.1f}" text-anchor="end">{label}</text>')
     for b in (1, 2, 3, 4, 5, 6, 8):
         svg.append(f'<line x1="{px(b):.1f}" x2="{px(b):.1f}" y1="{TOP}" y2="{H - BOTTOM}" '
                    f'stroke="#f0f0f0"/>')
@@ -82,7 +83,8 @@ def main():
     svg.append(f'<text transform="translate(18 {(TOP + H - BOTTOM) / 2}) rotate(-90)" '
                f'text-anchor="middle">test WA minus baseline (points)</text>')
     series = [
-        ("fixed width, every layer at 1-8 bits", "#1f77b4", fixed, "circle"),
+        ("fixed width, every layer at 1-8 bits (GPTQ codes, as --method best codes them)",
+         "#1f77b4", fixed, "circle"),
         ("--method best, post-training, at budgets " + ", ".join(BUDGETS), "#9467bd", post,
          "square"),
         ("--method best + fine-tuning, same widths", "#ff7f0e", tuned, "diamond"),
@@ -103,8 +105,8 @@ def main():
         svg.append(marker(shape, LEFT + 11, ly - 4, color))
         svg.append(f'<text x="{LEFT + 30}" y="{ly}">{label}</text>')
     svg.append(f'<text x="{LEFT}" y="{H - 10}" fill="#555">dashed: the f32 baseline '
-               f'({first["summary"]["baseline"]["accuracy"]["mean"]:.2f} % mean test WA); '
-               f'scripts/budget_curve.py from scripts/reproduce_emodb.sh\'s runs</text>')
+               f'({first["summary"]["baseline"]["accuracy"]["mean"]:.2f} % mean test WA). '
+               f'EMODB, scripts/reproduce_emodb.sh</text>')
     svg.append("</svg>")
     target.write_text("\n".join(svg) + "\n")
     for name, points in (("post-training", post), ("fine-tuned", tuned)):
