@@ -2,9 +2,11 @@
 
 Ray Data reads the audio files (local paths, or any filesystem pyarrow knows: S3, GCS, HDFS),
 each worker runs our extractor in ``map_batches``, and the result is a Parquet feature table:
-``path``, ``label``, ``speaker``, ``error`` and one float32 column per feature, with the
-feature configuration in the Parquet schema's metadata (key ``ser_adaptive.features``). A file
-that cannot be read becomes a row with its error and empty features, never a failed job.
+``path``, ``label``, ``speaker``, ``error``, ``sample_rate`` and one float32 column per
+feature, with the feature configuration in the Parquet schema's metadata (key
+``ser_adaptive.features``). A file that cannot be read becomes a row with its error and NaN
+features, never a failed job. ``ser features --out table.parquet`` writes the same table from
+Rust, and ``ser train`` reads either.
 
 >>> import ray, ser_adaptive.ray as sar                              # doctest: +SKIP
 >>> ray.init()                                                       # doctest: +SKIP
@@ -47,6 +49,7 @@ def schema(**config: Any):
         pa.field("label", pa.string()),
         pa.field("speaker", pa.string()),
         pa.field("error", pa.string()),
+        pa.field("sample_rate", pa.int32()),
     ] + [pa.field(name, pa.float32()) for name in sa.feature_names(**config)]
     settings = json.loads(sa._features(config))
     return pa.schema(fields, metadata={METADATA_KEY: json.dumps(settings).encode()})
@@ -63,15 +66,20 @@ def _extract_batch(batch, config: Dict[str, Any], names_ref):
     paths = [str(p) for p in batch["path"]]
     out = np.full((len(paths), len(columns)), np.nan, dtype=np.float32)
     errors: List[Optional[str]] = []
+    rates: List[Optional[int]] = []
+    features = sa._features(config)
     for i, (path, blob) in enumerate(zip(paths, batch["bytes"])):
         try:
-            out[i] = sa.extract_bytes(bytes(blob), **config)
+            out[i], rate, _duration = sa._native.extract_bytes(bytes(blob), features)
             errors.append(None)
+            rates.append(rate)
         except sa.SerError as e:
             errors.append(f"{path}: {e}")
+            rates.append(None)
     known = [names.get(_key(p), (None, None)) for p in paths]
     arrays = [pa.array(paths, pa.string()), pa.array([k[0] for k in known], pa.string()),
-              pa.array([k[1] for k in known], pa.string()), pa.array(errors, pa.string())]
+              pa.array([k[1] for k in known], pa.string()), pa.array(errors, pa.string()),
+              pa.array(rates, pa.int32())]
     arrays += [pa.array(out[:, j]) for j in range(out.shape[1])]
     return pa.Table.from_arrays(arrays, schema=schema(**config))
 

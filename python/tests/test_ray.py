@@ -58,3 +58,31 @@ def test_ray_features_equal_the_single_process_ones(cluster, demo_folder, tmp_pa
           f"to the single-process extraction")
     with pytest.raises(FileExistsError):
         sar.extract_to_parquet(demo_folder, out)
+
+
+def test_rust_and_ray_tables_are_one_format(cluster, demo_folder, tmp_path, ser_bin):
+    import subprocess
+
+    ray_out = tmp_path / "ray"
+    sar.extract_to_parquet(demo_folder, ray_out, corpus="folders")
+    rust_out = tmp_path / "rust.parquet"
+    done = subprocess.run([ser_bin, "features", str(demo_folder), "--corpus", "folders",
+                           "--quiet", "--out", str(rust_out)], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr  # the broken file
+    X_ray, t_ray, c_ray = sar.read_table(ray_out)
+    X_rust, t_rust, c_rust = sar.read_table(rust_out)
+    assert c_ray == c_rust and t_ray.schema.names == t_rust.schema.names
+    by_path = {p: x for p, x in zip([p for p, e in zip(t_ray["path"].to_pylist(),
+                                                       t_ray["error"].to_pylist()) if e is None],
+                                    X_ray)}
+    ok_rust = [p for p, e in zip(t_rust["path"].to_pylist(), t_rust["error"].to_pylist())
+               if e is None]
+    assert sorted(ok_rust) == sorted(by_path)
+    for p, x in zip(ok_rust, X_rust):
+        assert np.array_equal(x, by_path[p]), p
+    # `ser train` reads the folder Ray wrote.
+    model = tmp_path / "m.sermodel"
+    trained = subprocess.run([ser_bin, "train", str(ray_out), "--out", str(model),
+                              "--max-epochs", "3", "--quiet"], capture_output=True, text=True)
+    assert trained.returncode == 0, trained.stderr
+    assert sa.Recognizer.load(model).sample_rates == [16000]

@@ -149,12 +149,14 @@ pub(crate) fn labelled_data(
     Ok((data, config.clone()))
 }
 
-/// Whether `path` names a features table rather than audio.
+/// Whether `path` names a features table rather than audio: a CSV file, or a Parquet table
+/// (a file, or a folder of them as a Ray job writes).
 pub(crate) fn is_table(path: &Path) -> bool {
-    path.is_file()
+    let csv = path.is_file()
         && path
             .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    csv || ser_adaptive::data::parquet::is_parquet(path)
 }
 
 /// What the data is called in messages: its path, or the demo corpus.

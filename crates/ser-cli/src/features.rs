@@ -109,10 +109,21 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let config = config_from(m)?;
     let extractor = FeatureExtractor::new(config)?;
     let out = m.get_one::<PathBuf>("out").cloned();
-    let npy = m.get_one::<String>("format").map(String::as_str) == Some("npy");
+    let format = m.get_one::<String>("format").map(String::as_str);
+    let npy = format == Some("npy");
+    // Parquet by the name's extension, or by --format.
+    let parquet = format == Some("parquet")
+        || (format.is_none()
+            && out
+                .as_deref()
+                .is_some_and(ser_adaptive::data::parquet::is_parquet));
+
     let with_tuning = m.get_flag("with-tuning");
     // Parsed before anything else so a typo is reported even with --demo.
     let kind = corpus_kind(m)?;
+    if parquet {
+        return write_parquet_table(m, &extractor, out.as_deref(), &kind);
+    }
     match &out {
         None if npy => return Err(CliError("--format npy needs --out FILE".into())),
         None => {}
@@ -147,6 +158,42 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         extraction.rows.len(),
         describe(extractor.config()),
         out.map_or(String::new(), |o| format!(", written to {}", o.display()))
+    );
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `ser features ... --out table.parquet`: the Parquet table of `ser_adaptive.ray`, failures
+/// as rows with their errors, the configuration in its metadata (no sidecar).
+fn write_parquet_table(
+    m: &ArgMatches,
+    extractor: &FeatureExtractor,
+    out: Option<&Path>,
+    kind: &ser_adaptive::data::corpus::CorpusKind,
+) -> Result<ExitCode, CliError> {
+    let out = out.ok_or_else(|| CliError("Parquet needs --out FILE".into()))?;
+    check_writable(out, m.get_flag("force"))?;
+    let paths: Vec<PathBuf> = m
+        .get_many::<PathBuf>("paths")
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let sources = sources(&paths, kind, demo_corpus(m, m.get_flag("demo")))?;
+    let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
+    let extraction = extract_with_progress(sources, extractor, None, &pool, m.get_flag("quiet"));
+    let mut bytes = Vec::new();
+    ser_adaptive::data::parquet::write_parquet(&mut bytes, &extraction, extractor.config())?;
+    write_atomically(out, |w| w.write_all(&bytes))?;
+    let failed = extraction.failures.len();
+    eprintln!(
+        "features: {} extracted, {failed} failed ({}), written to {} (Parquet; failures as rows)",
+        extraction.rows.len(),
+        describe(extractor.config()),
+        out.display()
     );
     Ok(if failed > 0 {
         ExitCode::from(1)

@@ -80,9 +80,8 @@ fn features_command() -> Command {
         .arg(
             Arg::new("format")
                 .long("format")
-                .value_parser(["csv", "npy"])
-                .default_value("csv")
-                .help("csv, or npy: FILE (float32 rows x features) with FILE.rows.csv and FILE.columns.txt"),
+                .value_parser(["csv", "npy", "parquet"])
+                .help("csv (the default), npy: FILE (float32 rows x features) with FILE.rows.csv and FILE.columns.txt, or parquet (the default for FILE.parquet): one table with path, label, speaker, error, sample_rate and the features, failures as rows, the configuration in its metadata"),
         )
         .arg(Arg::new("jobs").long("jobs").short('j').value_name("N").value_parser(value_parser!(usize)).help("Worker threads (default: all cores)"))
         .arg(Arg::new("sr").long("sr").value_name("HZ").value_parser(value_parser!(u32)).help("Resample every file to HZ first (default: native rate)"))

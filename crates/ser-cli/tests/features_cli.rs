@@ -246,3 +246,70 @@ fn a_killed_run_leaves_the_old_output_or_the_whole_new_one() {
         }
     }
 }
+
+#[test]
+fn parquet_tables_keep_failures_as_rows_and_train_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("demo.parquet");
+    let out = ser(&[
+        "features",
+        "--demo",
+        "--quiet",
+        "--out",
+        table.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    assert!(
+        !ser_adaptive::data::sidecar_path(&table).exists(),
+        "the configuration is inside"
+    );
+    // The same rows as the CSV table, so the same model, bit for bit.
+    let csv = common::demo_csv(dir.path());
+    let train = |data: &std::path::Path, model: &str| {
+        let model = dir.path().join(model);
+        let out = ser(&[
+            "train",
+            data.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+            "--max-epochs",
+            "3",
+            "--quiet",
+        ]);
+        assert!(out.status.success(), "{}", common::text(&out.stderr));
+        std::fs::read(model).unwrap()
+    };
+    assert!(train(&table, "p.sermodel") == train(&csv, "c.sermodel"));
+    // A file that cannot be read is a row with its error; the exit code says some failed.
+    let audio = dir.path().join("audio");
+    std::fs::create_dir(&audio).unwrap();
+    common::tone_wav(&audio.join("a.wav"), 0.05);
+    std::fs::write(audio.join("b.wav"), b"RIFF\x10\x00\x00\x00WAVEfmt ").unwrap();
+    let broken = dir.path().join("broken.parquet");
+    let out = ser(&[
+        "features",
+        audio.to_str().unwrap(),
+        "--corpus",
+        "none",
+        "--quiet",
+        "--out",
+        broken.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let read = ser_adaptive::data::parquet::read_parquet(
+        &broken,
+        &ser_adaptive::features::FeatureConfig::default(),
+        false,
+    );
+    // Unlabelled (`--corpus none`) rows are not training data: a clear error naming the file.
+    let err = read.unwrap_err().to_string();
+    assert!(err.contains("a.wav") && err.contains("no label"), "{err}");
+    // Parquet needs a file to write to.
+    let out = ser(&["features", "--demo", "--format", "parquet"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::text(&out.stderr).contains("--out"),
+        "{}",
+        common::text(&out.stderr)
+    );
+}

@@ -42,6 +42,8 @@ mod extract;
 mod manifest;
 mod names;
 mod npy;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod rng;
 mod sidecar;
 mod split;

@@ -90,12 +90,17 @@ pub struct FeatureTable {
     pub unchecked: bool,
 }
 
-/// Reads the features table `path` for features made as `wanted` says: its columns are
+/// Reads the features table `path` (CSV with its sidecar, or with the `parquet` feature a
+/// Parquet table: [`crate::parquet::read_parquet`]) for features made as `wanted` says: its columns are
 /// selected to `wanted`'s (a table with every group serves a model of fewer), and with
 /// `must_match` (evaluating a model) a table made with another configuration is refused,
 /// naming both. Without a sidecar the table is taken as `wanted` and
 /// [`FeatureTable::unchecked`] says so.
 pub fn read_table(path: &Path, wanted: &FeatureConfig, must_match: bool) -> Result<FeatureTable> {
+    #[cfg(feature = "parquet")]
+    if crate::parquet::is_parquet(path) {
+        return crate::parquet::read_parquet(path, wanted, must_match);
+    }
     let made = read_sidecar(path)?;
     let config = match &made {
         Some(made) => FeatureConfig {
