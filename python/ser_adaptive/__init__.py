@@ -70,8 +70,14 @@ def default_feature_config() -> Dict[str, Any]:
     return json.loads(_native.default_feature_config())
 
 
+_DEFAULT_FEATURES = json.loads(_native.default_feature_config())
+_DEFAULT_JSON = json.dumps(_DEFAULT_FEATURES)
+
+
 def _features(config: Dict[str, Any]) -> str:
-    merged = default_feature_config()
+    if not config:
+        return _DEFAULT_JSON
+    merged = json.loads(_DEFAULT_JSON)
     for key, value in config.items():
         if key == "groups" and isinstance(value, dict):
             merged["groups"] = {**merged["groups"], **value}

@@ -10,6 +10,7 @@ mod errors;
 mod options;
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use numpy::{
     PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
@@ -31,11 +32,28 @@ use ser_adaptive::search::{
 use crate::errors::{ConfigError, DataError, json_err, to_py};
 use crate::options::{QuantArgs, RunOptions, SearchOptions, TrainOptions, parse};
 
-/// The feature settings of `json` (every field of `FeatureConfig`, as `results.json` writes
-/// them), checked by making the extractor.
-fn extractor(json: &str) -> PyResult<FeatureExtractor> {
+/// Extractors already made, by their settings' JSON: making one (filterbanks, FFT plans) costs
+/// more than extracting a short file, and a notebook calls `extract` file by file.
+static EXTRACTORS: Mutex<Vec<(String, Arc<FeatureExtractor>)>> = Mutex::new(Vec::new());
+/// How many settings the cache keeps (the most recently made).
+const CACHED_EXTRACTORS: usize = 8;
+
+/// The extractor of the feature settings `json` (every field of `FeatureConfig`, as
+/// `results.json` writes them), checked by making it once.
+fn extractor(json: &str) -> PyResult<Arc<FeatureExtractor>> {
+    let mut cache = EXTRACTORS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, e)) = cache.iter().find(|(j, _)| j == json) {
+        return Ok(Arc::clone(e));
+    }
     let config: FeatureConfig = parse("feature", json)?;
-    FeatureExtractor::new(config).map_err(to_py)
+    let made = Arc::new(FeatureExtractor::new(config).map_err(to_py)?);
+    if cache.len() == CACHED_EXTRACTORS {
+        cache.remove(0);
+    }
+    cache.push((json.to_string(), Arc::clone(&made)));
+    Ok(made)
 }
 
 /// A contiguous 1-D float32 array's values (the Python side makes them contiguous).
