@@ -10,7 +10,7 @@ process, bit for bit.
 
 Run from the repository root, with nothing else busy on the machine::
 
-    .venv/bin/python scripts/ray_throughput.py ../shared/data/emodb [--repeat 3]
+    .venv/bin/python scripts/ray_throughput.py ../shared/data/emodb [--repeat 3] [--copies 20]
 
 Needs the package (``pip install ./python``) and ``pip install "ray[data]" pyarrow`` in the
 venv.
@@ -39,7 +39,18 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cpus", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--read", choices=["paths", "bytes"], default="paths",
+                    help="a manifest of paths read by the tasks, or ray.data.read_binary_files")
+    ap.add_argument("--copies", type=int, default=1,
+                    help="run on K copies of FOLDER (in a scratch folder), so that the job's "
+                         "fixed costs do not hide the throughput")
     args = ap.parse_args()
+    scratch = None
+    if args.copies > 1:
+        scratch = Path(tempfile.mkdtemp())
+        for k in range(args.copies):
+            shutil.copytree(args.folder, scratch / f"copy{k:03d}")
+        args.folder = scratch
     _kind, files, _skipped = sa.list_corpus(args.folder)
     paths = [p for p, _, _ in files]
     durations = 0.0
@@ -60,7 +71,8 @@ def main() -> int:
         for r in range(args.repeat + 1):
             out = Path(tempfile.mkdtemp()) / "table"
             t0 = time.perf_counter()
-            summary = sar.extract_to_parquet(args.folder, out, batch_size=args.batch_size)
+            summary = sar.extract_to_parquet(args.folder, out, batch_size=args.batch_size,
+                                             read=args.read)
             elapsed = time.perf_counter() - t0
             if r == 0:
                 X, table, _ = sar.read_table(out)
@@ -76,7 +88,10 @@ def main() -> int:
                   file=sys.stderr)
         ray.shutdown()
         rows.append((cpus, min(times)))
-    print(f"\n{len(paths)} files ({durations / 3600:.3f} h of audio) under {args.folder}; "
+    if scratch is not None:
+        shutil.rmtree(scratch)
+    print(f"\n{len(paths)} files ({durations / 3600:.3f} h of audio; {args.copies} "
+          f"cop{'y' if args.copies == 1 else 'ies'} of the folder; read={args.read}); "
           f"best of {args.repeat} after a warm-up; Ray {ray.__version__}, Python "
           f"{platform.python_version()}; every row equal to extract_files bit for bit\n")
     print("| worker CPUs | s | files/s | audio s per s | audio s per s per worker | "

@@ -60,6 +60,24 @@ def test_ray_features_equal_the_single_process_ones(cluster, demo_folder, tmp_pa
         sar.extract_to_parquet(demo_folder, out)
 
 
+def test_reading_bytes_gives_the_same_table(cluster, demo_folder, tmp_path):
+    by_paths = sar.extract_to_parquet(demo_folder, tmp_path / "p", corpus="folders")
+    by_bytes = sar.extract_to_parquet(demo_folder, tmp_path / "b", corpus="folders", read="bytes")
+    assert by_paths["rows"] == by_bytes["rows"] == 71
+    assert by_paths["failed"] == by_bytes["failed"] == 1
+    Xp, tp, _ = sar.read_table(tmp_path / "p")
+    Xb, tb, _ = sar.read_table(tmp_path / "b")
+
+    def ok(t):
+        return [p for p, e in zip(t["path"].to_pylist(), t["error"].to_pylist()) if e is None]
+
+    rows_b = dict(zip(ok(tb), Xb))
+    for p, x in zip(ok(tp), Xp):
+        assert np.array_equal(x, rows_b[p]), p
+    with pytest.raises(sa.ConfigError):
+        sar.extract_dataset(demo_folder, read="files")
+
+
 def test_rust_and_ray_tables_are_one_format(cluster, demo_folder, tmp_path, ser_bin):
     import subprocess
 
