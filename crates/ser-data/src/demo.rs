@@ -67,6 +67,12 @@ impl Default for DemoConfig {
 
 impl DemoConfig {
     /// 210 utterances (6 speakers, 5 per emotion): a quick look, and tests' size.
+    ///
+    /// ```
+    /// use ser_data::demo::{DemoConfig, DemoCorpus};
+    ///
+    /// assert_eq!(DemoCorpus::new(DemoConfig::small()).len(), 210);
+    /// ```
     pub fn small() -> Self {
         DemoConfig {
             speakers: 6,

@@ -60,6 +60,13 @@ impl Budget {
     }
 
     /// The unit, in words: `average bits` or `bytes`.
+    ///
+    /// ```
+    /// use ser_search::Budget;
+    ///
+    /// assert_eq!(Budget::AverageBits(1.5).unit(), "average bits");
+    /// assert_eq!(Budget::Bytes(40_000).unit(), "bytes");
+    /// ```
     pub fn unit(&self) -> &'static str {
         match self {
             Budget::AverageBits(_) => "average bits",
@@ -254,6 +261,17 @@ pub enum MixScore {
 
 /// The best mix within `limit` by `score`, then the cheapest, then the first; `None` when
 /// none fits.
+///
+/// ```
+/// use ser_quant::Precision;
+/// use ser_search::{Mix, MixScore, best_within_by};
+///
+/// let mix = |cost: f64, accuracy: f64, loss: f64| Mix { precisions: vec![Precision::Full], accuracy, loss, cost };
+/// let mixes = [mix(1.0, 70.0, 0.9), mix(1.5, 70.0, 0.7), mix(1.9, 68.0, 0.5)];
+/// // Equal accuracy: the lower loss wins, although it costs more.
+/// assert_eq!(best_within_by(&mixes, 2.0, MixScore::Accuracy).unwrap().cost, 1.5);
+/// assert_eq!(best_within_by(&mixes, 2.0, MixScore::Loss).unwrap().cost, 1.9);
+/// ```
 pub fn best_within_by(mixes: &[Mix], limit: f64, score: MixScore) -> Option<&Mix> {
     let better = |m: &Mix, b: &Mix| -> bool {
         let by_loss = m.loss.total_cmp(&b.loss);

@@ -42,7 +42,16 @@ pub const BEST_BITS: f64 = 2.0;
 pub const BEST_FINETUNED_BITS: f64 = 1.5;
 
 impl Method {
-    /// `poster` or `best`.
+    /// `poster` or `best`, as `--method` spells it (and parses back).
+    ///
+    /// ```
+    /// use ser_search::Method;
+    ///
+    /// assert_eq!(Method::Best.name(), "best");
+    /// assert_eq!("poster".parse::<Method>()?, Method::Poster);
+    /// assert!("fastest".parse::<Method>().is_err());
+    /// # Ok::<(), ser_search::SearchError>(())
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Method::Poster => "poster",
