@@ -13,17 +13,12 @@ import math
 import sys
 from pathlib import Path
 
+from common import paired_by
+
 BUDGETS = ["1", "1.5", "2", "3"]
 W, H = 760, 470
 LEFT, RIGHT, TOP, BOTTOM = 70, 24, 40, 150
 X_RANGE = (0.8, 8.6)
-
-
-def paired(runs, pick):
-    d = [pick(r)["accuracy"] - r["baseline"]["accuracy"] for r in runs]
-    mean = sum(d) / len(d)
-    std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)) if len(d) > 1 else 0.0
-    return mean, std / math.sqrt(len(d))
 
 
 def mean(values):
@@ -42,13 +37,13 @@ def main():
         results[b] = json.loads(path.read_text())
     first = results[BUDGETS[0]]
     runs = first["runs"]
-    fixed = [(k + 1, *paired(runs, lambda r, k=k: r["fixed"][k])) for k in range(8)]
+    fixed = [(k + 1, *paired_by(runs, lambda r, k=k: r["fixed"][k])) for k in range(8)]
     post, tuned = [], []
     for b in BUDGETS:
         rs = results[b]["runs"]
         bits = mean(r["budgeted"]["model"]["average_bits"] for r in rs)
-        post.append((bits, *paired(rs, lambda r: r["budgeted"]["model"]), b))
-        tuned.append((bits, *paired(rs, lambda r: r["budgeted"]["finetuned"]), b))
+        post.append((bits, *paired_by(rs, lambda r: r["budgeted"]["model"]), b))
+        tuned.append((bits, *paired_by(rs, lambda r: r["budgeted"]["finetuned"]), b))
     ys = [p[1] - p[2] for p in fixed + post + tuned] + [p[1] + p[2] for p in fixed + post + tuned]
     y_lo, y_hi = math.floor(min(ys + [0.0]) - 1), math.ceil(max(ys + [0.0]) + 1)
 

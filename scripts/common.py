@@ -98,3 +98,16 @@ def nproc() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
+
+
+def paired_by(runs, pick):
+    """Test WA of the model `pick(run)` minus the baseline's, seed by seed, as (mean, standard
+    error of the mean); None unless every run has that model."""
+    import math
+
+    d = [pick(r)["accuracy"] - r["baseline"]["accuracy"] for r in runs if pick(r)]
+    if len(d) != len(runs) or not d:
+        return None
+    mean = sum(d) / len(d)
+    std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)) if len(d) > 1 else 0.0
+    return mean, std / math.sqrt(len(d))

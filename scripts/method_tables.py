@@ -8,18 +8,10 @@ Standard library only. Every number is read from a results.json; differences aga
 baseline are paired seed by seed, with the standard error of their mean (std / sqrt(seeds)).
 """
 import json
-import math
 import sys
 from pathlib import Path
 
-
-def paired(runs, pick):
-    d = [pick(r)["accuracy"] - r["baseline"]["accuracy"] for r in runs if pick(r)]
-    if len(d) != len(runs) or not d:
-        return None
-    mean = sum(d) / len(d)
-    std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)) if len(d) > 1 else 0.0
-    return mean, std / math.sqrt(len(d))
+from common import paired_by
 
 
 def cell(p):
@@ -59,10 +51,10 @@ def main():
         b = s["budgeted"]
         ft = s.get("budgeted_finetuned")
         print(f"| {name} | `{flags(v)}` | {len(runs)} | {s['baseline']['accuracy']['mean']:.2f} | "
-              f"{b['accuracy']['mean']:.2f} | {cell(paired(runs, lambda r: r['budgeted']['model']))} | "
+              f"{b['accuracy']['mean']:.2f} | {cell(paired_by(runs, lambda r: r['budgeted']['model']))} | "
               f"{b['average_bits']['mean']:.3f} | {b['size_kb']['mean']:.2f} | "
               + (f"{ft['accuracy']['mean']:.2f} | "
-                 f"{cell(paired(runs, lambda r: r['budgeted'].get('finetuned')))} | " if ft else "- | - | ")
+                 f"{cell(paired_by(runs, lambda r: r['budgeted'].get('finetuned')))} | " if ft else "- | - | ")
               + f"{v['seconds'] / len(runs):.2f} |")
 
 

@@ -7,9 +7,10 @@ Standard library only. Every number is read from a results.json; differences aga
 baseline are paired seed by seed, with the standard error of their mean (std / sqrt(seeds)).
 """
 import json
-import math
 import sys
 from pathlib import Path
+
+from common import paired_by
 
 # The poster's EMODB column (METHOD.md): accuracy % and KB.
 POSTER = {
@@ -27,12 +28,7 @@ def load(out, name):
 
 
 def paired(runs, key):
-    d = [r[key]["accuracy"] - r["baseline"]["accuracy"] for r in runs if r.get(key)]
-    if len(d) != len(runs) or not d:
-        return None
-    mean = sum(d) / len(d)
-    std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)) if len(d) > 1 else 0.0
-    return mean, std / math.sqrt(len(d))
+    return paired_by(runs, lambda r: r.get(key))
 
 
 def flags(v):
@@ -118,14 +114,6 @@ def budget_table(out, names, title):
               + (f"{ft['accuracy']['mean']:.2f} | {f[0]:+.2f} ± {f[1]:.2f} | " if ft and f else "- | - | ")
               + f"{v['seconds'] / len(runs):.2f} |")
 
-
-def paired_by(runs, pick):
-    d = [pick(r)["accuracy"] - r["baseline"]["accuracy"] for r in runs if pick(r)]
-    if len(d) != len(runs) or not d:
-        return None
-    mean = sum(d) / len(d)
-    std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)) if len(d) > 1 else 0.0
-    return mean, std / math.sqrt(len(d))
 
 
 def main():

@@ -509,7 +509,7 @@ fn search(
     let (found, budget) = py
         .detach(|| -> ser_adaptive::Result<_> {
             let found = adaptive_search(mlp, rows, &config)?;
-            let budget = match options.budget()? {
+            let budget = match options.budget() {
                 None => None,
                 Some(b) => {
                     let widths: Vec<Precision> =

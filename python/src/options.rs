@@ -150,8 +150,8 @@ impl SearchOptions {
         Ok(config)
     }
 
-    pub(crate) fn budget(&self) -> ser_adaptive::Result<Option<Budget>> {
-        Ok(self.target_bits.map(Budget::AverageBits))
+    pub(crate) fn budget(&self) -> Option<Budget> {
+        self.target_bits.map(Budget::AverageBits)
     }
 }
 

@@ -67,27 +67,47 @@ fn beside(out: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Every file `ser features` will write for `out`: the table, its sidecar, and with npy the
-/// rows and columns files.
-fn outputs(out: &Path, npy: bool) -> Vec<PathBuf> {
-    let mut files = vec![out.to_path_buf(), sidecar_path(out)];
-    if npy {
+/// What `ser features` writes: CSV (to a file or stdout), npy, or Parquet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Npy,
+    Parquet,
+}
+
+/// Every file `ser features` will write for `out`: the table, and its sidecar (CSV, npy) with
+/// npy's rows and columns files; a Parquet table carries its configuration inside.
+fn outputs(out: &Path, format: Format) -> Vec<PathBuf> {
+    let mut files = vec![out.to_path_buf()];
+    if format != Format::Parquet {
+        files.push(sidecar_path(out));
+    }
+    if format == Format::Npy {
         files.push(beside(out, ".rows.csv"));
         files.push(beside(out, ".columns.txt"));
     }
     files
 }
 
-/// Writes the table to `out` (CSV, or npy with its row and column files), or CSV to stdout.
+/// Writes the table to `out` (CSV, npy with its row and column files, or Parquet with the
+/// failures as rows), or CSV to stdout.
 fn write_outputs(
     out: Option<&Path>,
-    npy: bool,
+    format: Format,
     with_tuning: bool,
     extraction: &Extraction,
+    config: &FeatureConfig,
 ) -> Result<(), CliError> {
-    match (out, npy) {
-        (Some(out), true) => write_npy_files(out, extraction)?,
-        (Some(out), false) => write_atomically(out, |w| extraction.write_csv(w, with_tuning))?,
+    match (out, format) {
+        (Some(out), Format::Npy) => write_npy_files(out, extraction)?,
+        (Some(out), Format::Parquet) => {
+            let mut bytes = Vec::new();
+            ser_adaptive::data::parquet::write_parquet(&mut bytes, extraction, config)?;
+            write_atomically(out, |w| w.write_all(&bytes))?;
+        }
+        (Some(out), Format::Csv) => {
+            write_atomically(out, |w| extraction.write_csv(w, with_tuning))?;
+        }
         (None, _) => {
             let stdout = std::io::stdout();
             let mut lock = std::io::BufWriter::new(stdout.lock());
@@ -109,26 +129,32 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let config = config_from(m)?;
     let extractor = FeatureExtractor::new(config)?;
     let out = m.get_one::<PathBuf>("out").cloned();
-    let format = m.get_one::<String>("format").map(String::as_str);
-    let npy = format == Some("npy");
-    // Parquet by the name's extension, or by --format.
-    let parquet = format == Some("parquet")
-        || (format.is_none()
-            && out
-                .as_deref()
-                .is_some_and(ser_adaptive::data::parquet::is_parquet));
-
+    let format = match m.get_one::<String>("format").map(String::as_str) {
+        Some("npy") => Format::Npy,
+        Some("parquet") => Format::Parquet,
+        Some(_) => Format::Csv,
+        // Parquet by the name's extension.
+        None if out
+            .as_deref()
+            .is_some_and(ser_adaptive::data::parquet::is_parquet) =>
+        {
+            Format::Parquet
+        }
+        None => Format::Csv,
+    };
     let with_tuning = m.get_flag("with-tuning");
     // Parsed before anything else so a typo is reported even with --demo.
     let kind = corpus_kind(m)?;
-    if parquet {
-        return write_parquet_table(m, &extractor, out.as_deref(), &kind);
-    }
     match &out {
-        None if npy => return Err(CliError("--format npy needs --out FILE".into())),
+        None if format == Format::Npy => {
+            return Err(CliError("--format npy needs --out FILE".into()));
+        }
+        None if format == Format::Parquet => {
+            return Err(CliError("Parquet needs --out FILE".into()));
+        }
         None => {}
         Some(out) => {
-            for file in outputs(out, npy) {
+            for file in outputs(out, format) {
                 check_writable(&file, m.get_flag("force"))?;
             }
         }
@@ -143,8 +169,16 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
     let extraction = extract_with_progress(sources, &extractor, None, &pool, m.get_flag("quiet"));
     // Rows are formatted in parallel: in the pool, so `--jobs` holds for the writing too.
-    pool.install(|| write_outputs(out.as_deref(), npy, with_tuning, &extraction))?;
-    if let Some(out) = &out {
+    pool.install(|| {
+        write_outputs(
+            out.as_deref(),
+            format,
+            with_tuning,
+            &extraction,
+            extractor.config(),
+        )
+    })?;
+    if let Some(out) = out.as_deref().filter(|_| format != Format::Parquet) {
         // The configuration beside the features, so `ser train` and `ser eval` can check it.
         let sidecar = Sidecar {
             features: extractor.config().clone(),
@@ -157,43 +191,15 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         "features: {} extracted, {failed} failed ({}){}",
         extraction.rows.len(),
         describe(extractor.config()),
-        out.map_or(String::new(), |o| format!(", written to {}", o.display()))
-    );
-    Ok(if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// `ser features ... --out table.parquet`: the Parquet table of `ser_adaptive.ray`, failures
-/// as rows with their errors, the configuration in its metadata (no sidecar).
-fn write_parquet_table(
-    m: &ArgMatches,
-    extractor: &FeatureExtractor,
-    out: Option<&Path>,
-    kind: &ser_adaptive::data::corpus::CorpusKind,
-) -> Result<ExitCode, CliError> {
-    let out = out.ok_or_else(|| CliError("Parquet needs --out FILE".into()))?;
-    check_writable(out, m.get_flag("force"))?;
-    let paths: Vec<PathBuf> = m
-        .get_many::<PathBuf>("paths")
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
-    let sources = sources(&paths, kind, demo_corpus(m, m.get_flag("demo")))?;
-    let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
-    let extraction = extract_with_progress(sources, extractor, None, &pool, m.get_flag("quiet"));
-    let mut bytes = Vec::new();
-    ser_adaptive::data::parquet::write_parquet(&mut bytes, &extraction, extractor.config())?;
-    write_atomically(out, |w| w.write_all(&bytes))?;
-    let failed = extraction.failures.len();
-    eprintln!(
-        "features: {} extracted, {failed} failed ({}), written to {} (Parquet; failures as rows)",
-        extraction.rows.len(),
-        describe(extractor.config()),
-        out.display()
+        out.map_or(String::new(), |o| format!(
+            ", written to {}{}",
+            o.display(),
+            if format == Format::Parquet {
+                " (Parquet; failures as rows)"
+            } else {
+                ""
+            }
+        ))
     );
     Ok(if failed > 0 {
         ExitCode::from(1)

@@ -23,7 +23,7 @@ use ser_features::FeatureConfig;
 use crate::dataset::Dataset;
 use crate::error::{DataError, Result};
 use crate::extract::Extraction;
-use crate::sidecar::FeatureTable;
+use crate::sidecar::{FeatureTable, served_config};
 
 /// The metadata key of the feature configuration.
 pub const FEATURES_KEY: &str = "ser_adaptive.features";
@@ -251,13 +251,7 @@ pub fn read_parquet(path: &Path, wanted: &FeatureConfig, must_match: bool) -> Re
             (_, None) => unchecked = true,
             _ => {}
         }
-        let config = made.clone().unwrap_or_else(|| wanted.clone());
-        let selected = FeatureConfig {
-            groups: wanted.groups,
-            pooling: wanted.pooling,
-            ..config
-        };
-        let wanted_names = selected.feature_names();
+        let wanted_names = served_config(file, made.as_ref(), wanted, false)?.feature_names();
         columns.get_or_insert_with(|| wanted_names.clone());
         for row in reader
             .get_row_iter(None)
@@ -304,20 +298,7 @@ pub fn read_parquet(path: &Path, wanted: &FeatureConfig, must_match: bool) -> Re
             names.push(path_value);
         }
     }
-    let config = FeatureConfig {
-        groups: wanted.groups,
-        pooling: wanted.pooling,
-        ..made.clone().unwrap_or_else(|| wanted.clone())
-    };
-    if must_match && config != *wanted {
-        return Err(DataError::Table(format!(
-            "{}: these features were made with another configuration than the model's:\n  \
-             features: {}\n  model:    {}",
-            path.display(),
-            config.to_json(),
-            wanted.to_json()
-        )));
-    }
+    let config = served_config(path, made.as_ref(), wanted, must_match)?;
     let feature_names = columns.unwrap_or_default();
     let x = Array2::from_shape_vec((names.len(), feature_names.len()), values)
         .map_err(|e| parquet_error(path, e))?;

@@ -102,23 +102,7 @@ pub fn read_table(path: &Path, wanted: &FeatureConfig, must_match: bool) -> Resu
         return crate::parquet::read_parquet(path, wanted, must_match);
     }
     let made = read_sidecar(path)?;
-    let config = match &made {
-        Some(made) => FeatureConfig {
-            groups: wanted.groups,
-            pooling: wanted.pooling,
-            ..made.features.clone()
-        },
-        None => wanted.clone(),
-    };
-    if must_match && config != *wanted {
-        return Err(DataError::Table(format!(
-            "{}: these features were made with another configuration than the model's:\n  \
-             features: {}\n  model:    {}",
-            path.display(),
-            config.to_json(),
-            wanted.to_json()
-        )));
-    }
+    let config = served_config(path, made.as_ref().map(|m| &m.features), wanted, must_match)?;
     let name = path.display().to_string();
     let mut data = Dataset::from_csv(path)?.select_columns(&config.feature_names(), &name)?;
     data.sample_rates = made
@@ -129,6 +113,33 @@ pub fn read_table(path: &Path, wanted: &FeatureConfig, must_match: bool) -> Resu
         config,
         unchecked: made.is_none(),
     })
+}
+
+/// The configuration a table of `path`, made as `made` says (`None`: unknown, taken as
+/// `wanted`), serves features made as `wanted` with: `made`'s, its columns selected to
+/// `wanted`'s groups and pooling. With `must_match`, another configuration than `wanted` is
+/// refused, naming both.
+pub(crate) fn served_config(
+    path: &Path,
+    made: Option<&FeatureConfig>,
+    wanted: &FeatureConfig,
+    must_match: bool,
+) -> Result<FeatureConfig> {
+    let config = FeatureConfig {
+        groups: wanted.groups,
+        pooling: wanted.pooling,
+        ..made.unwrap_or(wanted).clone()
+    };
+    if must_match && config != *wanted {
+        return Err(DataError::Table(format!(
+            "{}: these features were made with another configuration than the model's:\n  \
+             features: {}\n  model:    {}",
+            path.display(),
+            config.to_json(),
+            wanted.to_json()
+        )));
+    }
+    Ok(config)
 }
 
 #[cfg(test)]
