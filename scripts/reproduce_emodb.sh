@@ -13,8 +13,8 @@ if [ ! -d "$data" ]; then
     echo "EMODB not found at $data: pass its folder as the first argument" >&2
     exit 1
 fi
-cargo build --release -q -p ser-cli
-ser=target/release/ser
+[ -n "${SER:-}" ] || cargo build --release -q -p ser-cli
+ser=${SER:-target/release/ser}
 mkdir -p "$out"
 run() { # name, then ser run options
     local name=$1

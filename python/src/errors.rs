@@ -66,8 +66,28 @@ pub(crate) fn to_py(e: impl Into<Error>) -> PyErr {
             ModelError::new_err(message)
         }
         Error::Recognize(_) => RecognizeError::new_err(message),
+        Error::Search(ser_adaptive::search::SearchError::Config(_)) => {
+            ConfigError::new_err(message)
+        }
         Error::Search(_) => SearchError::new_err(message),
+        Error::Experiment(e) => experiment(e, message),
         _ => SerError::new_err(message),
+    }
+}
+
+/// A whole run's error, by its kind.
+fn experiment(e: &ser_adaptive::experiment::ExperimentError, message: String) -> PyErr {
+    use ser_adaptive::experiment::ExperimentError as E;
+    match e {
+        E::Config(_) | E::Search(ser_adaptive::search::SearchError::Config(_)) => {
+            ConfigError::new_err(message)
+        }
+        E::Search(_) => SearchError::new_err(message),
+        E::Io { .. } => pyo3::exceptions::PyOSError::new_err(message),
+        E::NothingRead { .. } | E::Dataset(_) | E::Data(_) | E::Schema { .. } => {
+            DataError::new_err(message)
+        }
+        _ => ModelError::new_err(message),
     }
 }
 

@@ -18,16 +18,15 @@ use numpy::{
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use ser_adaptive::data::demo::{DemoConfig, DemoCorpus};
-use ser_adaptive::data::{Dataset, FeatureCache, Source, corpus, extract as extract_sources};
+use ser_adaptive::data::{Dataset, FeatureCache, Source, corpus};
+use ser_adaptive::experiment::Experiment;
 use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 use ser_adaptive::mlp::Labelled;
 use ser_adaptive::model::{Model, train_model};
 use ser_adaptive::ndarray::Array2;
 use ser_adaptive::quant::{BitWidth, Precision};
 use ser_adaptive::recognize::{Recognizer, StreamConfig};
-use ser_adaptive::search::{
-    ReportMeta, Results, RunSettings, adaptive_search, budget_search, run_seeds,
-};
+use ser_adaptive::search::{adaptive_search, budget_search};
 
 use crate::errors::{ConfigError, DataError, json_err, to_py};
 use crate::options::{QuantArgs, RunOptions, SearchOptions, TrainOptions, parse};
@@ -551,42 +550,26 @@ fn search(
 /// `ser run` on audio folders: the whole method over seeds, as `results.json`'s text.
 #[pyfunction]
 fn run(py: Python<'_>, paths: Vec<PathBuf>, options: &str, command: String) -> PyResult<String> {
-    let started = std::time::Instant::now();
     let options: RunOptions = parse("run", options)?;
     let (config, seeds) = options.config()?;
     let kind: corpus::CorpusKind = options.corpus.parse().map_err(to_py)?;
-    let features = FeatureConfig::default();
-    let extractor = FeatureExtractor::new(features.clone()).map_err(to_py)?;
     let pool = pool(options.jobs)?;
-    let cache = match (&options.cache, options.no_cache) {
+    let mut experiment = Experiment::new(config, seeds);
+    experiment.cache = match (&options.cache, options.no_cache) {
         (_, true) => None,
         (Some(dir), false) => Some(dir.clone()),
         (None, false) => FeatureCache::default_dir(),
-    }
-    .map(|dir| FeatureCache::new(dir, &features))
-    .transpose()
-    .map_err(to_py)?;
-    let corpus_name = paths
+    };
+    experiment.corpus = paths
         .iter()
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
+    experiment.command = command;
     let results = py
-        .detach(|| -> ser_adaptive::Result<Results> {
+        .detach(|| -> ser_adaptive::Result<_> {
             let listing = corpus::load(&paths, &kind)?;
-            let extraction = pool.install(|| {
-                extract_sources(Source::files(listing), &extractor, cache.as_ref(), &|| {})
-            });
-            let data = extraction.into_dataset()?;
-            let runs = pool.install(|| run_seeds(&data, &features, &seeds, &config, &|| {}))?;
-            let meta = ReportMeta::new(corpus_name, &data, &config, command);
-            let settings = RunSettings::new(&config, &seeds, &features, meta.layers.clone());
-            Ok(Results::new(
-                &meta,
-                settings,
-                runs,
-                started.elapsed().as_secs_f64(),
-            ))
+            Ok(pool.install(|| experiment.run(Source::files(listing), &()))?)
         })
         .map_err(to_py)?;
     Ok(results.to_json())

@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
+use ser_adaptive::experiment::{Method, RunConfig};
 use ser_adaptive::mlp::{StopOn, TrainConfig};
 use ser_adaptive::quant::{BiasMode, Granularity, QuantOptions, Scaling};
-use ser_adaptive::search::{Budget, FinetuneConfig, Method, RunConfig, SearchConfig};
+use ser_adaptive::search::{Budget, FinetuneConfig, SearchConfig};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 

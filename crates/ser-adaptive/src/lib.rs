@@ -38,12 +38,13 @@
 //! | [`quant`] | `ser-quant` | quantizers (max-abs or least-squared-error scales), bit packings, packed inference and the model file container (`no_std`) |
 //! | [`model`] | `ser-model` | the model bundle (features, standardisation, f32 or packed network, classes), its one file format, training and cross-validation |
 //! | [`importance`] | `ser-importance` | layer importance (the poster's Np/Nv score, entropy term), a Hessian-trace estimate, measured sensitivity, ranking |
-//! | [`search`] | `ser-search` | the adaptive bit-width search (optionally cross-validated), fine-tuning, Pareto front, whole runs, `results.json` and reports |
+//! | [`search`] | `ser-search` | the adaptive bit-width search (optionally cross-validated), the size budget over every mix, fine-tuning, Pareto fronts |
+//! | [`experiment`] | `ser-experiment` | the method over seeds on a corpus (`Experiment`), `results.json`, the markdown report and its plots |
 //!
 //! | cargo feature | default | what it adds |
 //! |---|---|---|
 //! | `parallel` | on | parallel feature extraction and recognition over many files, and runs over many seeds (rayon) |
-//! | `plot` | on | `recognize::timeline_svg`: a recording's class probabilities over time as an SVG (plotters) |
+//! | `plot` | on | SVG plots (plotters): `recognize::timeline_svg`, a recording's class probabilities over time, and the report's figures (`experiment::svg`, `experiment::front_svg`) |
 //!
 //! The [`prelude`] holds the common path, and [`Error`] takes any of the crates' errors, so `?`
 //! works across them. Training a model and quantizing it, on the built-in demo corpus:
@@ -71,6 +72,7 @@
 
 pub use ndarray;
 pub use ser_data as data;
+pub use ser_experiment as experiment;
 pub use ser_features as features;
 pub use ser_importance as importance;
 pub use ser_mlp as mlp;
@@ -115,9 +117,12 @@ pub enum Error {
     /// Layer importance.
     #[error(transparent)]
     Importance(#[from] importance::ImportanceError),
-    /// The search, fine-tuning, whole runs.
+    /// The search, the budget, fine-tuning.
     #[error(transparent)]
     Search(#[from] search::SearchError),
+    /// Runs over seeds, results files, reports.
+    #[error(transparent)]
+    Experiment(#[from] experiment::ExperimentError),
     /// An array built with the wrong shape.
     #[error(transparent)]
     Shape(#[from] ndarray::ShapeError),
@@ -155,10 +160,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// [`Preset`](model::Preset)), quantization ([`BitWidth`](quant::BitWidth),
 /// [`Precision`](quant::Precision), [`QuantOptions`](quant::QuantOptions)), the search and
 /// whole runs ([`SearchConfig`](search::SearchConfig),
-/// [`adaptive_search`](search::adaptive_search), [`RunConfig`](search::RunConfig),
-/// [`run_seed`](search::run_seed)), and [`Error`].
+/// [`adaptive_search`](search::adaptive_search)), whole runs
+/// ([`Experiment`](experiment::Experiment), [`RunConfig`](experiment::RunConfig),
+/// [`run_seed`](experiment::run_seed)), and [`Error`].
 pub mod prelude {
     pub use crate::data::{Dataset, Source, SplitSpec, extract};
+    pub use crate::experiment::{Experiment, RunConfig, run_seed};
     pub use crate::features::{FeatureConfig, FeatureExtractor};
     pub use crate::importance::{ImportanceConfig, Order};
     pub use crate::mlp::{Labelled, TrainConfig};
@@ -166,9 +173,7 @@ pub mod prelude {
     pub use crate::ndarray;
     pub use crate::quant::{BitWidth, Granularity, Precision, QuantOptions, Scaling};
     pub use crate::recognize::{Prediction, Recognizer, StreamConfig};
-    pub use crate::search::{
-        FinetuneConfig, RunConfig, SearchConfig, adaptive_search, finetune_quantized, run_seed,
-    };
+    pub use crate::search::{FinetuneConfig, SearchConfig, adaptive_search, finetune_quantized};
     pub use crate::{Error, Result};
 }
 

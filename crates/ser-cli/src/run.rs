@@ -1,25 +1,22 @@
 //! `ser run` and `ser demo`: the whole method, end to end, with a report folder.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::ArgMatches;
-use ser_adaptive::data::{Dataset, FeatureCache};
-use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
+use indicatif::ProgressBar;
+use ser_adaptive::data::{Extraction, FeatureCache};
+use ser_adaptive::experiment::{
+    EvaluatedSummary, Experiment, ExperimentError, Method, Observer, RunConfig, Stage, Summary,
+};
 use ser_adaptive::importance::{HessianTrace, Order, Sensitivity};
 use ser_adaptive::mlp::{Distillation, GptqConfig};
-use ser_adaptive::search::{
-    Budget, FinetuneConfig, LayerScore, Method, MixScore, ReportMeta, Results, RunConfig,
-    RunSettings, Strategy, front_svg, markdown, run_seeds, svg,
-};
+use ser_adaptive::search::{Budget, FinetuneConfig, LayerScore, MixScore, Strategy};
 
 use crate::CliError;
-use crate::data::{
-    corpus_kind, demo_corpus, extract_with_progress, progress_bar, sources, thread_pool,
-};
-use crate::output::{check_folder_takes_files, outln, write_atomically};
+use crate::data::{corpus_kind, demo_corpus, progress_bar, sources, thread_pool};
+use crate::output::{check_folder_takes_files, outln};
 
 /// Seeds from `A..B` (inclusive: `0..9` is ten seeds), `A..=B`, or a list `0,3,7`.
 fn parse_seeds(text: &str) -> Result<Vec<u64>, CliError> {
@@ -208,74 +205,70 @@ fn check_report_folder(out: &Path, force: bool) -> Result<(), CliError> {
     check_folder_takes_files(writable, out)
 }
 
-/// The features of the corpus (or the demo), through the cache unless `--no-cache`.
-fn features_of(
-    m: &ArgMatches,
-    demo: bool,
-    extractor: &FeatureExtractor,
-    pool: &rayon::ThreadPool,
-) -> Result<Dataset, CliError> {
-    let kind = corpus_kind(m)?;
-    // `ser demo` has no DATA.
-    let paths: Vec<PathBuf> = m
-        .try_get_one::<PathBuf>("data")
-        .ok()
-        .flatten()
-        .cloned()
-        .into_iter()
-        .collect();
-    let sources = sources(&paths, &kind, demo_corpus(m, demo))?;
-    let cache_dir = if m.get_flag("no-cache") {
-        None
-    } else {
-        m.get_one::<PathBuf>("cache")
-            .cloned()
-            .or_else(FeatureCache::default_dir)
-    };
-    let cache = cache_dir
-        .map(|d| FeatureCache::new(d, extractor.config()))
-        .transpose()?;
-    let t = Instant::now();
-    let extraction = extract_with_progress(
-        sources,
-        extractor,
-        cache.as_ref(),
-        pool,
-        m.get_flag("quiet"),
-    );
-    let cached = match cache {
-        Some(_) => format!("{} from the cache", extraction.cache_hits),
-        None => "not cached: --no-cache".into(),
-    };
-    eprintln!(
-        "features: {} files ({cached}), {} failed, {:.1} s",
-        extraction.rows.len(),
-        extraction.failures.len(),
-        t.elapsed().as_secs_f64()
-    );
-    if extraction.rows.is_empty() {
-        return Err(CliError("no file could be read".into()));
-    }
-    extraction
-        .into_dataset()
-        .map_err(|e| CliError(format!("{e} (this data was read as `--corpus {kind}`)")))
+/// Progress bars for the files and the seeds, and the extraction's messages, on stderr.
+struct Progress {
+    quiet: bool,
+    no_cache: bool,
+    bar: std::sync::Mutex<Option<ProgressBar>>,
 }
 
-/// What the report says about the run besides the numbers.
-fn report_meta(m: &ArgMatches, demo: bool, data: &Dataset, config: &RunConfig) -> ReportMeta {
-    let corpus = if demo {
-        "built-in demo corpus".into()
-    } else {
-        m.try_get_one::<PathBuf>("data")
-            .ok()
-            .flatten()
-            .map_or(String::new(), |p| p.display().to_string())
-    };
-    let command = std::env::args()
+impl Progress {
+    fn bar(&self) -> Option<ProgressBar> {
+        self.bar
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+impl Observer for Progress {
+    fn start(&self, stage: Stage, total: usize) {
+        let what = match stage {
+            Stage::Features => "files",
+            Stage::Seeds => "seeds",
+        };
+        let old = self
+            .bar
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .replace(progress_bar(total, what, self.quiet));
+        if let Some(old) = old {
+            old.finish_and_clear();
+        }
+    }
+
+    fn step(&self, _stage: Stage) {
+        if let Some(bar) = self.bar() {
+            bar.inc(1);
+        }
+    }
+
+    fn extracted(&self, extraction: &Extraction, seconds: f64) {
+        if let Some(bar) = self.bar() {
+            bar.finish_and_clear();
+        }
+        for (_, e) in &extraction.failures {
+            eprintln!("error: {e}");
+        }
+        eprintln!(
+            "features: {} files ({}), {} failed, {seconds:.1} s",
+            extraction.rows.len(),
+            if self.no_cache {
+                "not cached: --no-cache".to_string()
+            } else {
+                format!("{} from the cache", extraction.cache_hits)
+            },
+            extraction.failures.len(),
+        );
+    }
+}
+
+/// The command line, as the report quotes it.
+fn command_line() -> String {
+    std::env::args()
         .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
         .collect::<Vec<_>>()
-        .join(" ");
-    ReportMeta::new(corpus, data, config, command)
+        .join(" ")
 }
 
 /// `ser run DATA` (or `ser demo` with `demo`).
@@ -290,38 +283,51 @@ pub(crate) fn run(m: &ArgMatches, demo: bool) -> Result<ExitCode, CliError> {
         m.get_one::<String>("seeds")
             .map_or(if demo { "0..4" } else { "0..9" }, String::as_str),
     )?;
-    let config = config(m)?;
-    let features = FeatureConfig::default();
-    let extractor = FeatureExtractor::new(features.clone())?;
-    let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
-    let data = features_of(m, demo, &extractor, &pool)?;
-    let bar = progress_bar(seeds.len(), "seeds", m.get_flag("quiet"));
-    let runs = pool.install(|| run_seeds(&data, &features, &seeds, &config, &|| bar.inc(1)))?;
-    bar.finish_and_clear();
-    let meta = report_meta(m, demo, &data, &config);
-    let settings = RunSettings::new(&config, &seeds, &features, meta.layers.clone());
-    let results = Results::new(&meta, settings, runs, started.elapsed().as_secs_f64());
-    std::fs::create_dir_all(&out).map_err(|e| CliError(format!("{}: {e}", out.display())))?;
-    let write = |name: &str, text: &[u8]| -> Result<(), CliError> {
-        write_atomically(&out.join(name), |w| w.write_all(text))
+    let mut experiment = Experiment::new(config(m)?, seeds);
+    experiment.cache = if m.get_flag("no-cache") {
+        None
+    } else {
+        m.get_one::<PathBuf>("cache")
+            .cloned()
+            .or_else(FeatureCache::default_dir)
     };
-    write("results.json", results.to_json().as_bytes())?;
-    write(
-        "report.md",
-        markdown(&meta, &results.runs, &results.summary).as_bytes(),
+    let data: Option<&PathBuf> = m.try_get_one::<PathBuf>("data").ok().flatten();
+    experiment.corpus = match (demo, data) {
+        (true, _) => "built-in demo corpus".into(),
+        (false, Some(p)) => p.display().to_string(),
+        (false, None) => String::new(),
+    };
+    experiment.command = command_line();
+    let kind = corpus_kind(m)?;
+    let sources = sources(
+        &data.cloned().into_iter().collect::<Vec<_>>(),
+        &kind,
+        demo_corpus(m, demo),
     )?;
-    write("plot.svg", svg(&results.summary).as_bytes())?;
-    if let (Some(budget), Some(first)) = (config.budget, results.runs.first())
-        && let Some(front) = front_svg(first, budget)
-    {
-        write("front.svg", front.as_bytes())?;
+    let pool = thread_pool(m.get_one::<usize>("jobs").copied())?;
+    let progress = Progress {
+        quiet: m.get_flag("quiet"),
+        no_cache: experiment.cache.is_none(),
+        bar: std::sync::Mutex::new(None),
+    };
+    let results = pool
+        .install(|| experiment.run(sources, &progress))
+        .map_err(|e| match e {
+            ExperimentError::Dataset(e) => {
+                CliError(format!("{e} (this data was read as `--corpus {kind}`)"))
+            }
+            e => e.into(),
+        })?;
+    if let Some(bar) = progress.bar() {
+        bar.finish_and_clear();
     }
+    results.write_dir(&out)?;
     print_summary(&results.summary, &out)?;
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(s: &ser_adaptive::search::Summary, out: &Path) -> Result<(), CliError> {
+fn print_summary(s: &Summary, out: &Path) -> Result<(), CliError> {
     outln!(
         "{:<24} {:>16} {:>10} {:>9}",
         "model",
@@ -329,7 +335,7 @@ fn print_summary(s: &ser_adaptive::search::Summary, out: &Path) -> Result<(), Cl
         "size KB",
         "avg bits"
     )?;
-    let line = |name: &str, e: &ser_adaptive::search::EvaluatedSummary| {
+    let line = |name: &str, e: &EvaluatedSummary| {
         outln!(
             "{:<24} {:>8.2} ± {:<5.2} {:>10.2} {:>9.3}",
             name,

@@ -15,7 +15,7 @@ use ser_mlp::Dense;
 use ser_quant::Precision;
 
 use crate::error::{Result, SearchError};
-use crate::pool::Pool;
+use crate::pool::ScoredPool;
 
 /// The most mixes scored exactly; beyond, a Lagrangian over an additive proxy picks the mixes.
 pub const MAX_EXACT_MIXES: usize = 1 << 16;
@@ -107,11 +107,11 @@ impl Costs {
 /// rows, in the order of the mixed-radix numbers of their candidate indices (the first
 /// layer's index most significant). Refuses more than [`MAX_EXACT_MIXES`] mixes.
 pub(crate) fn every_mix(
-    pool: &mut Pool<'_>,
+    pool: &mut ScoredPool<'_>,
     widths: &[Precision],
     costs: &Costs,
 ) -> Result<Vec<Mix>> {
-    let n = pool.members[0].mlp.layers().len();
+    let n = pool.members()[0].mlp.layers().len();
     let total = mix_count(widths.len(), n)
         .filter(|&t| t <= MAX_EXACT_MIXES)
         .ok_or_else(|| {
@@ -125,11 +125,11 @@ pub(crate) fn every_mix(
         loss: vec![0f64; total],
     };
     let mut rows = 0usize;
-    for m in 0..pool.members.len() {
+    for m in 0..pool.members().len() {
         let layers: Vec<Vec<Dense>> = (0..n)
             .map(|i| widths.iter().map(|&p| pool.layer(m, i, p)).collect())
             .collect::<Result<_>>()?;
-        let member = &pool.members[m];
+        let member = &pool.members()[m];
         rows += member.rows.y.len();
         let x = member.rows.x.to_owned();
         walk(&layers, 0, x, 0, member.rows.y, &mut tally);
@@ -297,11 +297,11 @@ pub fn best_within_by(mixes: &[Mix], limit: f64, score: MixScore) -> Option<&Mix
 /// the proxy, so fewer than the exact front, but always within reach of any budget the
 /// cheapest mix fits.
 pub(crate) fn proxy_mixes(
-    pool: &mut Pool<'_>,
+    pool: &mut ScoredPool<'_>,
     widths: &[Precision],
     costs: &Costs,
 ) -> Result<Vec<Mix>> {
-    let n = pool.members[0].mlp.layers().len();
+    let n = pool.members()[0].mlp.layers().len();
     let full = pool.accuracy(&vec![Precision::Full; n])?;
     let mut drop = vec![vec![0.0f64; widths.len()]; n];
     for (l, row) in drop.iter_mut().enumerate() {
@@ -406,11 +406,23 @@ impl Costs {
     }
 }
 
-/// The most accurate mix of `widths` whose cost (`costs`) is within `limit`, scored on the
-/// pool's rows: every mix when there are at most [`MAX_EXACT_MIXES`], else the Lagrangian
-/// proxy's. A limit below the cheapest mix, or not finite, is an error.
+impl ScoredPool<'_> {
+    /// The most accurate mix of `widths` whose cost (`costs`) is within `budget`, scored on
+    /// the pool's rows by `score`: every mix when there are at most [`MAX_EXACT_MIXES`], else
+    /// the Lagrangian proxy's. A limit below the cheapest mix, or not finite, is an error.
+    pub fn budget(
+        &mut self,
+        widths: &[Precision],
+        costs: &Costs,
+        budget: Budget,
+        score: MixScore,
+    ) -> Result<BudgetResult> {
+        budget_in(self, widths, costs, budget, score)
+    }
+}
+
 pub(crate) fn budget_in(
-    pool: &mut Pool<'_>,
+    pool: &mut ScoredPool<'_>,
     widths: &[Precision],
     costs: &Costs,
     budget: Budget,
@@ -420,7 +432,7 @@ pub(crate) fn budget_in(
         Budget::AverageBits(b) => (b, "average bits"),
         Budget::Bytes(b) => (b as f64, "bytes"),
     };
-    let n = pool.members[0].mlp.layers().len();
+    let n = pool.members()[0].mlp.layers().len();
     if widths.is_empty()
         || costs.layer.len() != n
         || costs.layer.iter().any(|c| c.len() != widths.len())
@@ -498,7 +510,7 @@ pub fn budget_search<'a>(
         calibration: None,
     }];
     members.extend_from_slice(others);
-    let mut pool = Pool::new(members, config.quant, config.gptq)?;
+    let mut pool = ScoredPool::new(members, config.quant, config.gptq)?;
     let average;
     let costs = match (budget, costs) {
         (_, Some(c)) => c,
@@ -519,5 +531,5 @@ pub fn budget_search<'a>(
             "a budget of {b} average bits is above f32's 32: nothing to quantize"
         )));
     }
-    budget_in(&mut pool, widths, costs, budget, config.mix_score)
+    pool.budget(widths, costs, budget, config.mix_score)
 }

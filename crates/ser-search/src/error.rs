@@ -13,12 +13,6 @@ pub enum SearchError {
     /// Running the network failed (bad data shapes, labels, values).
     #[error(transparent)]
     Mlp(#[from] ser_mlp::MlpError),
-    /// Training, quantizing or evaluating a model.
-    #[error(transparent)]
-    Model(#[from] ser_model::ModelError),
-    /// Splitting the data.
-    #[error(transparent)]
-    Data(#[from] ser_data::DataError),
     /// Quantizing layers.
     #[error(transparent)]
     Quant(#[from] ser_quant::QuantError),

@@ -26,7 +26,7 @@ pub struct FinetuneConfig {
     pub distillation: Option<Distillation>,
     /// Start the latent weights from the quantized model's values (GPTQ's codes, when the
     /// run quantizes by GPTQ, dequantized) rather than from the f32 weights, so that
-    /// training begins where post-training quantization ended. Used by [`crate::run_seed`];
+    /// training begins where post-training quantization ended. Used by `ser_experiment::run_seed`;
     /// [`finetune_quantized_from`] takes its start directly. Default: false.
     pub from_quantized: bool,
 }

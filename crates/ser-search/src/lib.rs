@@ -44,24 +44,14 @@
 //! (quantization-aware fine-tuning, straight-through estimator), so accuracy lost in
 //! quantization can come back.
 //!
-//! [`run_seed`] runs the whole method for one seed (split, baseline, fixed sweep, search,
-//! fine-tuning, test metrics of the packed models), [`run_seeds`] for many; [`Results`] is
-//! `results.json` (a versioned serde schema, `docs/RESULTS_SCHEMA.md`), [`markdown`] the report
-//! and [`svg`] the poster's figure.
-//!
-//! | cargo feature | default | what it adds |
-//! |---|---|---|
-//! | `parallel` | on | [`run_seeds`] runs seeds over all cores (rayon) |
+//! [`ScoredPool`] holds the networks and rows the search scores, so that an experiment can
+//! run the margin search and the budget over every mix on one pool, each layer quantized once
+//! per width. Runs over seeds, `results.json` and the reports are the `ser-experiment` crate's.
 
 mod budget;
 mod error;
 mod finetune;
-mod front_plot;
-mod plot;
 mod pool;
-mod report;
-mod results;
-mod run;
 mod search;
 
 pub use budget::{
@@ -70,22 +60,11 @@ pub use budget::{
 };
 pub use error::{Result, SearchError};
 pub use finetune::{FinetuneConfig, Finetuned, finetune_quantized, finetune_quantized_from};
-pub use front_plot::front_svg;
-pub use plot::svg;
-pub use report::{EvaluatedSummary, ReportMeta, Stat, Summary, markdown, summarize};
-pub use results::{
-    BudgetSettings, FinetuneSettings, QuantSettings, RESULTS_SCHEMA_VERSION, Results, RunSettings,
-    TrainingSettings,
-};
-pub use run::{
-    BEST_BITS, BEST_FINETUNED_BITS, BEST_FOLDS, Budgeted, Method, RunConfig, SeedRun, run_seed,
-    run_seeds,
-};
+pub use pool::ScoredPool;
 pub use search::{
     LayerScore, Member, SearchConfig, SearchResult, Strategy, Trial, adaptive_search,
     adaptive_search_pooled, average_bits, pareto_front, quantized_accuracy,
 };
-pub use ser_model::Evaluated;
 
 #[cfg(test)]
 mod tests;

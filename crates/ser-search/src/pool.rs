@@ -8,17 +8,46 @@ use ser_quant::{Precision, QuantOptions};
 use crate::error::{Result, SearchError};
 use crate::search::Member;
 
-/// Pooled accuracy of the members at given widths; each member's dequantized layer at each
-/// width is computed once.
-pub(crate) struct Pool<'a> {
-    pub(crate) members: Vec<Member<'a>>,
+/// Networks and their held-out rows, scored at any widths: the pooled accuracy the margin
+/// search and the budget measure. Each member's dequantized layer at each width is made once
+/// and kept, so an experiment that runs the search ([`ScoredPool::search`]), then scores the
+/// fixed widths or every mix ([`ScoredPool::budget`]) on the same pool quantizes each layer
+/// once per width.
+///
+/// ```
+/// use ndarray::Array2;
+/// use ser_mlp::{Labelled, TrainConfig, fit};
+/// use ser_quant::{BitWidth, Precision, QuantOptions};
+/// use ser_search::{Budget, Costs, Member, MixScore, ScoredPool, SearchConfig};
+///
+/// let x = Array2::from_shape_fn((60, 6), |(i, j)| if (i % 2 == 0) == (j % 2 == 0) { 1.0 } else { -1.0 });
+/// let y: Vec<usize> = (0..60).map(|i| i % 2).collect();
+/// let config = TrainConfig { hidden: vec![8], max_epochs: 30, ..TrainConfig::default() };
+/// let (mlp, _) = fit(&config, Labelled { x: x.view(), y: &y }, None, 2)?;
+/// let member = Member { mlp: &mlp, rows: Labelled { x: x.view(), y: &y }, calibration: None };
+/// let mut pool = ScoredPool::new(vec![member], QuantOptions::default(), None)?;
+/// // The margin search, then the budget over every mix, sharing the dequantized layers.
+/// let searched = pool.search(&SearchConfig::default())?;
+/// let widths: Vec<Precision> = BitWidth::ALL.iter().map(|&b| Precision::Bits(b)).collect();
+/// let costs = Costs::average_bits(&mlp, &widths);
+/// let budget = pool.budget(&widths, &costs, Budget::AverageBits(2.0), MixScore::Accuracy)?;
+/// assert!(budget.chosen.cost <= 2.0);
+/// let two = pool.accuracy(&[Precision::Bits(BitWidth::new(2)?); 2])?;
+/// assert!((0.0..=100.0).contains(&two) && searched.accuracy <= searched.baseline_accuracy + 100.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ScoredPool<'a> {
+    members: Vec<Member<'a>>,
     quant: QuantOptions,
     gptq: Option<GptqConfig>,
     cache: Vec<HashMap<(usize, Precision), Dense>>,
 }
 
-impl<'a> Pool<'a> {
-    pub(crate) fn new(
+impl<'a> ScoredPool<'a> {
+    /// A pool of `members` (the first is the network searched, with its validation rows),
+    /// quantized by `quant`, with GPTQ's codes when `gptq` is given (every member then needs
+    /// its calibration). The members must share the first's layer shapes.
+    pub fn new(
         members: Vec<Member<'a>>,
         quant: QuantOptions,
         gptq: Option<GptqConfig>,
@@ -26,7 +55,11 @@ impl<'a> Pool<'a> {
         let shapes = |m: &Mlp| -> Vec<(usize, usize)> {
             m.layers().iter().map(|l| l.weights.dim()).collect()
         };
-        let first = shapes(members[0].mlp);
+        let Some(first) = members.first().map(|m| shapes(m.mlp)) else {
+            return Err(SearchError::Config(
+                "a pool needs at least one network".into(),
+            ));
+        };
         for (i, m) in members.iter().enumerate() {
             if shapes(m.mlp) != first {
                 return Err(SearchError::Config(format!(
@@ -42,12 +75,17 @@ impl<'a> Pool<'a> {
                 )));
             }
         }
-        Ok(Pool {
+        Ok(ScoredPool {
             cache: vec![HashMap::new(); members.len()],
             members,
             quant,
             gptq,
         })
+    }
+
+    /// The members, the searched network first.
+    pub fn members(&self) -> &[Member<'a>] {
+        &self.members
     }
 
     /// Member `m`'s layer `i` at `p`, dequantized (made once, then from the cache).
@@ -73,12 +111,15 @@ impl<'a> Pool<'a> {
         Ok(d)
     }
 
-    pub(crate) fn accuracy(&mut self, precisions: &[Precision]) -> Result<f64> {
+    /// Pooled accuracy in percent (rows predicted right over all members' rows) at
+    /// `precisions`, one per layer.
+    pub fn accuracy(&mut self, precisions: &[Precision]) -> Result<f64> {
         Ok(self.score(precisions)?.0)
     }
 
-    /// Pooled accuracy (percent) and mean cross-entropy of the true classes (nats).
-    pub(crate) fn score(&mut self, precisions: &[Precision]) -> Result<(f64, f64)> {
+    /// Pooled accuracy (percent) and mean cross-entropy of the true classes (nats) at
+    /// `precisions`, one per layer.
+    pub fn score(&mut self, precisions: &[Precision]) -> Result<(f64, f64)> {
         let (mut correct, mut rows, mut loss) = (0usize, 0usize, 0f64);
         for m in 0..self.members.len() {
             let layers = precisions

@@ -8,7 +8,7 @@ use ser_mlp::{GptqConfig, InputMoments, Labelled, Mlp, accuracy_percent};
 use ser_quant::{BitWidth, Precision, QuantOptions};
 
 use crate::error::{Result, SearchError};
-use crate::pool::Pool;
+use crate::pool::ScoredPool;
 
 /// How the widths of one layer are searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -248,19 +248,25 @@ pub fn adaptive_search_pooled<'a>(
         calibration: None,
     }];
     members.extend_from_slice(others);
-    search_in(&mut Pool::new(members, config.quant, config.gptq)?, config)
+    ScoredPool::new(members, config.quant, config.gptq)?.search(config)
 }
 
-/// The search over `pool`, whose first member is the network searched and its validation
-/// rows. The pool keeps every dequantized layer it made, for the caller to evaluate more
-/// widths with (`run_seed`'s Pareto front).
-pub(crate) fn search_in(pool: &mut Pool<'_>, config: &SearchConfig) -> Result<SearchResult> {
+impl ScoredPool<'_> {
+    /// The adaptive search over the pool, whose first member is the network searched with
+    /// its validation rows. The pool keeps every dequantized layer it made, for the caller to
+    /// score more widths with (a Pareto front, the budget).
+    pub fn search(&mut self, config: &SearchConfig) -> Result<SearchResult> {
+        search_in(self, config)
+    }
+}
+
+fn search_in(pool: &mut ScoredPool<'_>, config: &SearchConfig) -> Result<SearchResult> {
     config.validate()?;
     let Member {
         mlp,
         rows: validation,
         ..
-    } = pool.members[0];
+    } = pool.members()[0];
     let n = mlp.layers().len();
     let baseline = pool.accuracy(&vec![Precision::Full; n])?;
     let terms = importance(&mlp_layer_stats(mlp), &config.importance)?;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::{ReportMeta, Summary};
 use crate::run::{RunConfig, SeedRun};
-use crate::search::Strategy;
+use ser_search::{Budget, MixScore, Strategy};
 
 /// The version of the schema [`Results`] writes. It grows when a key is added, and keys are
 /// never renamed or removed within a version's readers' expectations: a reader of version `n`
@@ -216,14 +216,14 @@ impl RunSettings {
             folds_at_baseline_epochs: config.folds_at_baseline_epochs,
             budget: config.budget.map(|b| BudgetSettings {
                 unit: match b {
-                    crate::Budget::AverageBits(_) => "AverageBits",
-                    crate::Budget::Bytes(_) => "Bytes",
+                    Budget::AverageBits(_) => "AverageBits",
+                    Budget::Bytes(_) => "Bytes",
                 }
                 .into(),
                 limit: b.limit(),
                 score: match config.search.mix_score {
-                    crate::MixScore::Accuracy => "accuracy",
-                    crate::MixScore::Loss => "loss",
+                    MixScore::Accuracy => "accuracy",
+                    MixScore::Loss => "loss",
                 }
                 .into(),
             }),
@@ -302,5 +302,36 @@ impl Results {
     pub fn to_json(&self) -> String {
         // Plain data with string keys: serialising cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+impl Results {
+    /// The size budget the run was given, if any.
+    pub fn budget(&self) -> Option<Budget> {
+        self.config.budget.as_ref().map(|b| match b.unit.as_str() {
+            "Bytes" => Budget::Bytes(b.limit as u64),
+            _ => Budget::AverageBits(b.limit),
+        })
+    }
+
+    /// What the report says of the run besides the numbers.
+    pub fn meta(&self) -> ReportMeta {
+        ReportMeta {
+            corpus: self.corpus.clone(),
+            files: self.files,
+            classes: self.classes.clone(),
+            params: self.params,
+            layers: self.config.layers.clone(),
+            scorer: self.config.scorer.clone(),
+            method: self.config.method,
+            budget: self.budget().map(|b| format!("{} {}", b.limit(), b.unit())),
+            command: self.command.clone(),
+        }
+    }
+
+    /// The first seed's front of every mix ([`crate::front_svg`]), when the run had a budget.
+    #[cfg(feature = "plot")]
+    pub fn front_svg(&self) -> Option<String> {
+        crate::front_plot::front_svg(self.runs.first()?, self.budget()?)
     }
 }

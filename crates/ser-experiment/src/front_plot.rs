@@ -3,8 +3,8 @@
 
 use plotters::prelude::*;
 
-use crate::budget::Budget;
 use crate::run::SeedRun;
+use ser_search::Budget;
 
 /// Pixel size of the axes' part of the figure; the legend's room is below it.
 const SIZE: (u32, u32) = (760, 420);
@@ -25,7 +25,8 @@ const LIMIT: RGBColor = RGBColor(120, 120, 120);
 /// use ser_data::Dataset;
 /// use ser_features::{FeatureConfig, FeatureGroups};
 /// use ser_mlp::TrainConfig;
-/// use ser_search::{Budget, RunConfig, front_svg, run_seed};
+/// use ser_experiment::{RunConfig, front_svg, run_seed};
+/// use ser_search::Budget;
 ///
 /// // 60 rows of 3 separable classes in 4 MFCC columns, and a small network.
 /// let features = FeatureConfig { n_mfcc: 4, groups: FeatureGroups::MFCC_ONLY, ..FeatureConfig::default() };

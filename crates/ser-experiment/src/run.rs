@@ -11,11 +11,12 @@ use ser_model::{Evaluated, Model, Trained, train_model};
 use ser_quant::{BitWidth, Precision};
 use serde::{Deserialize, Serialize};
 
-use crate::budget::{Budget, Costs, budget_in};
-use crate::error::{Result, SearchError};
-use crate::finetune::{FinetuneConfig, finetune_quantized_from};
-use crate::pool::Pool;
-use crate::search::{Member, SearchConfig, SearchResult, pareto_front, search_in};
+use ser_search::{
+    Budget, BudgetResult, Costs, FinetuneConfig, Member, ScoredPool, SearchConfig, SearchResult,
+    finetune_quantized_from, pareto_front,
+};
+
+use crate::error::{ExperimentError, Result};
 
 /// A named starting point for [`RunConfig`]: the poster's method, or the best this crate
 /// measured ([`RunConfig::for_method`]).
@@ -45,12 +46,12 @@ impl Method {
     /// `poster` or `best`, as `--method` spells it (and parses back).
     ///
     /// ```
-    /// use ser_search::Method;
+    /// use ser_experiment::Method;
     ///
     /// assert_eq!(Method::Best.name(), "best");
     /// assert_eq!("poster".parse::<Method>()?, Method::Poster);
     /// assert!("fastest".parse::<Method>().is_err());
-    /// # Ok::<(), ser_search::SearchError>(())
+    /// # Ok::<(), ser_experiment::ExperimentError>(())
     /// ```
     pub fn name(self) -> &'static str {
         match self {
@@ -61,13 +62,13 @@ impl Method {
 }
 
 impl std::str::FromStr for Method {
-    type Err = SearchError;
+    type Err = ExperimentError;
 
     fn from_str(s: &str) -> Result<Self> {
         match s {
             "poster" => Ok(Method::Poster),
             "best" => Ok(Method::Best),
-            _ => Err(SearchError::Config(format!(
+            _ => Err(ExperimentError::Config(format!(
                 "unknown method `{s}`: expected poster or best"
             ))),
         }
@@ -94,7 +95,7 @@ pub struct RunConfig {
     /// With `k >= 2` the non-test rows are dealt into `k` stratified folds, the baseline recipe
     /// is trained once per fold on the other folds, and the search pools the accuracy of the
     /// model it quantizes (on its validation rows) and of the `k` fold models (each on its
-    /// fold): [`crate::adaptive_search_pooled`]. Costs `k` more trainings per seed. Default: 0.
+    /// fold): [`ser_search::adaptive_search_pooled`]. Costs `k` more trainings per seed. Default: 0.
     pub validation_folds: usize,
     /// A size budget: besides the margin search, every mix of widths is scored on the same
     /// rows and the most accurate within the budget is kept ([`SeedRun::budgeted`]).
@@ -111,7 +112,8 @@ impl RunConfig {
     /// The settings of `method`, fine-tuning (with its defaults) when `finetune` is set.
     ///
     /// ```
-    /// use ser_search::{BEST_FINETUNED_BITS, Budget, Method, RunConfig};
+    /// use ser_experiment::{BEST_FINETUNED_BITS, Method, RunConfig};
+    /// use ser_search::Budget;
     ///
     /// let poster = RunConfig::for_method(Method::Poster, false);
     /// assert_eq!(poster, RunConfig::default());
@@ -152,7 +154,7 @@ impl RunConfig {
         self.train.validate()?;
         self.search.validate()?;
         if self.validation_folds == 1 {
-            return Err(SearchError::Config(
+            return Err(ExperimentError::Config(
                 "validation folds must be 0 (off) or at least 2".into(),
             ));
         }
@@ -161,7 +163,7 @@ impl RunConfig {
         }
         match self.budget {
             Some(Budget::AverageBits(b)) if !(1.0..=32.0).contains(&b) => {
-                Err(SearchError::Config(format!(
+                Err(ExperimentError::Config(format!(
                     "a budget of {b} average bits is outside 1 (every layer at 1 bit) to 32 (f32)"
                 )))
             }
@@ -245,7 +247,7 @@ fn standardised(
 fn mlp(model: &Model) -> Result<&ser_mlp::Mlp> {
     model
         .mlp()
-        .ok_or_else(|| SearchError::Config("the search needs an f32 model".into()))
+        .ok_or_else(|| ExperimentError::Config("the search needs an f32 model".into()))
 }
 
 /// Runs the method once: split (by `seed`), train the f32 baseline (`config.train`, early
@@ -295,7 +297,7 @@ pub fn run_seed(
             if let Some(Budget::Bytes(limit)) = config.budget
                 && model.bytes as u64 > limit
             {
-                return Err(SearchError::Config(format!(
+                return Err(ExperimentError::Config(format!(
                     "the chosen model is {} bytes, over the budget of {limit}: the per-layer \
                      sizes did not add up",
                     model.bytes
@@ -368,7 +370,7 @@ struct Searched {
     rows: usize,
     pareto: Vec<[f64; 2]>,
     /// The budget mode's choice and front, with its seconds, when a budget was set.
-    budget: Option<(crate::BudgetResult, f64)>,
+    budget: Option<(BudgetResult, f64)>,
 }
 
 /// The adaptive search on the baseline's validation rows (pooled with fold models when
@@ -420,8 +422,8 @@ fn search(
         })
     }))
     .collect::<Result<Vec<_>>>()?;
-    let mut pool = Pool::new(members, config.search.quant, config.search.gptq)?;
-    let result = search_in(&mut pool, &config.search)?;
+    let mut pool = ScoredPool::new(members, config.search.quant, config.search.gptq)?;
+    let result = pool.search(&config.search)?;
     let seconds = start.elapsed().as_secs_f64();
     let n = model.network.shapes().len();
     let mut points = vec![(32.0, result.baseline_accuracy)];
@@ -447,7 +449,7 @@ fn search(
                 Budget::Bytes(limit) => {
                     let f32_bytes = model.to_bytes()?.len() as u64;
                     if limit >= f32_bytes {
-                        return Err(SearchError::Config(format!(
+                        return Err(ExperimentError::Config(format!(
                             "a budget of {limit} bytes is not below the f32 model's {f32_bytes}: \
                              nothing to quantize"
                         )));
@@ -455,7 +457,7 @@ fn search(
                     file_costs(model, &widths, config.search.quant)?
                 }
             };
-            let found = budget_in(&mut pool, &widths, &costs, budget, config.search.mix_score)?;
+            let found = pool.budget(&widths, &costs, budget, config.search.mix_score)?;
             Some((found, start.elapsed().as_secs_f64()))
         }
     };
