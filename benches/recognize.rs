@@ -52,7 +52,7 @@ fn bench(c: &mut Criterion) {
     let f32_model = poster_model();
     let two = Precision::Bits(BitWidth::new(2).expect("2 bits is valid"));
     let packed = f32_model
-        .quantize(&[two; 4], QuantOptions::default())
+        .quantize_with(&[two; 4], QuantOptions::default(), None)
         .expect("quantizes");
     let audio = speech(60);
     let mut group = c.benchmark_group("stream");

@@ -41,9 +41,7 @@ fn model_files() -> Result<Vec<(String, Vec<u8>)>> {
         ),
     ] {
         // What `ser quantize --bits ...` would write for a model of the demo corpus.
-        let bytes = model
-            .quantize(&widths, QuantOptions::default())?
-            .to_bytes()?;
+        let bytes = model.quantize(&widths)?.to_bytes()?;
         files.push((name.to_string(), bytes));
     }
     Ok(files)

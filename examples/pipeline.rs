@@ -86,9 +86,11 @@ fn main() -> Result<()> {
 
     // 5. The packed model: what ships. Test accuracy from its codes (raw feature rows in:
     //    a model standardises them itself), and its size.
-    let packed = model
-        .with_mlp(tuned.mlp)?
-        .quantize(&search.precisions, QuantOptions::default())?;
+    let packed = model.with_mlp(tuned.mlp)?.quantize_with(
+        &search.precisions,
+        QuantOptions::default(),
+        None,
+    )?;
     let test = data.subset(&split.test);
     println!(
         "test: f32 {:.1} %, packed {:.1} %; {} bytes against {} in f32",

@@ -24,7 +24,7 @@ use ser_adaptive::features::{FeatureConfig, FeatureExtractor};
 use ser_adaptive::mlp::Labelled;
 use ser_adaptive::model::{Model, train_model};
 use ser_adaptive::ndarray::Array2;
-use ser_adaptive::quant::{BitWidth, Precision};
+use ser_adaptive::quant::{BitWidth, Precision, QuantOptions};
 use ser_adaptive::recognize::{Recognizer, StreamConfig};
 use ser_adaptive::search::{adaptive_search, budget_search};
 
@@ -398,7 +398,11 @@ impl PyModel {
             .collect::<PyResult<Vec<_>>>()?;
         let inner = self
             .inner
-            .quantize(&precisions, quant.options()?)
+            .quantize_with(
+                &precisions,
+                quant.options(QuantOptions::recommended(false))?,
+                None,
+            )
             .map_err(to_py)?;
         Ok(PyModel { inner })
     }

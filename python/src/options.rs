@@ -89,20 +89,22 @@ pub(crate) struct QuantArgs {
 }
 
 impl QuantArgs {
-    pub(crate) fn options(&self) -> PyResult<QuantOptions> {
+    /// `base` with what was given changed.
+    pub(crate) fn options(&self, base: QuantOptions) -> PyResult<QuantOptions> {
         Ok(QuantOptions {
-            granularity: if self.per_channel.unwrap_or(false) {
-                Granularity::PerChannel
-            } else {
-                Granularity::PerTensor
+            granularity: match self.per_channel {
+                None => base.granularity,
+                Some(true) => Granularity::PerChannel,
+                Some(false) => Granularity::PerTensor,
             },
-            bias: if self.f32_bias.unwrap_or(false) {
-                BiasMode::Full
-            } else {
-                BiasMode::LayerWidth
+            bias: match self.f32_bias {
+                None => base.bias,
+                Some(true) => BiasMode::Full,
+                Some(false) => BiasMode::LayerWidth,
             },
             scaling: match self.scales.as_deref() {
-                None | Some("max-abs") => Scaling::MaxAbs,
+                None => base.scaling,
+                Some("max-abs") => Scaling::MaxAbs,
                 Some("mse") => Scaling::MinMse,
                 Some(other) => {
                     return Err(ConfigError::new_err(format!(
@@ -144,7 +146,7 @@ impl SearchOptions {
             f32_bias: self.f32_bias,
             scales: self.scales.clone(),
         }
-        .options()?;
+        .options(config.quant)?;
         config
             .validate()
             .map_err(|e| ConfigError::new_err(e.to_string()))?;
@@ -234,7 +236,7 @@ impl RunOptions {
             f32_bias: self.f32_bias,
             scales: self.scales.clone(),
         }
-        .options()?;
+        .options(config.search.quant)?;
         if self.distill == Some(true) {
             let Some(f) = &mut config.finetune else {
                 return Err(ConfigError::new_err("distill needs finetune=True"));

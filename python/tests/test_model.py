@@ -147,3 +147,15 @@ def test_run_returns_what_results_json_holds(corpus):
     with pytest.raises(sa.SerError):
         sa.run(corpus / "nothing-here", corpus="folders", seeds=[0])
 
+
+
+def test_quantize_defaults_to_per_channel_least_squared_error_scales(model):
+    default = model.quantize(bits=2)
+    explicit = model.quantize(bits=2, per_channel=True, scales="mse")
+    poster = model.quantize(bits=2, per_channel=False, scales="max-abs")
+    assert default.to_bytes() == explicit.to_bytes()
+    # One f32 scale per output instead of one per layer: 4 bytes per output more.
+    outputs = sum(o for _, o in model.shapes)
+    assert len(default.to_bytes()) - len(poster.to_bytes()) == 4 * (outputs - len(model.shapes))
+    with pytest.raises(sa.ConfigError):
+        model.quantize(bits=2, scales="minmax")

@@ -63,7 +63,7 @@
 //!
 //! // Packed at 2 bits, through a recognizer: one utterance of the corpus.
 //! let two = Precision::Bits(BitWidth::new(2)?);
-//! let packed = Recognizer::new(model.quantize(&[two; 2], QuantOptions::default())?)?;
+//! let packed = Recognizer::new(model.quantize(&[two; 2])?)?;
 //! let utterance = &ser_adaptive::data::demo::DemoCorpus::new(demo).utterances()[0];
 //! let prediction = packed.recognize(&utterance.samples, utterance.sample_rate)?;
 //! println!("{} (said: {})", prediction.emotion, utterance.label);

@@ -313,9 +313,11 @@ fn training_args(c: Command) -> Command {
 
 /// The quantizer options `ser quantize`, `ser run` and `ser demo` share.
 fn quant_args(c: Command) -> Command {
-    c.arg(Arg::new("per-channel").long("per-channel").action(ArgAction::SetTrue).help("One weight scale per output instead of per layer"))
+    c.arg(Arg::new("per-channel").long("per-channel").action(ArgAction::SetTrue).conflicts_with("per-tensor").help("One weight scale per output (`ser quantize`'s default)"))
+        .arg(Arg::new("per-tensor").long("per-tensor").action(ArgAction::SetTrue).help("One weight scale per layer (the poster's; `ser run`'s default)"))
         .arg(Arg::new("f32-bias").long("f32-bias").action(ArgAction::SetTrue).help("Keep biases in f32 (counted at 32 bits) instead of the layer's width"))
-        .arg(Arg::new("scales").long("scales").value_parser(["max-abs", "mse"]).default_value("max-abs").help("Scale = max|w| / qmax (the method's), or the scale of least squared error (clips outliers)"))
+        .arg(Arg::new("scales").long("scales").value_parser(["max-abs", "mse"]).help("Scale = max|w| / qmax (the poster's; `ser run`'s default and `ser quantize --gptq`'s), or the scale of least squared error, which clips outliers (`ser quantize`'s default without --gptq)"))
+        .arg(Arg::new("poster-scales").long("poster-scales").action(ArgAction::SetTrue).conflicts_with_all(["per-channel", "scales"]).help("The poster's quantizer: one max-abs scale per layer"))
 }
 
 /// The options `ser run` and `ser demo` share.

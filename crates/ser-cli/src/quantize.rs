@@ -43,29 +43,37 @@ fn parse_bits(text: &str, layers: usize) -> Result<Vec<Precision>, CliError> {
     }
 }
 
-/// The quantizer options of `--per-channel`, `--f32-bias` and `--scales`.
-pub(crate) fn options(m: &ArgMatches) -> QuantOptions {
-    QuantOptions {
-        granularity: if m.get_flag("per-channel") {
-            Granularity::PerChannel
-        } else {
-            Granularity::PerTensor
-        },
-        bias: if m.get_flag("f32-bias") {
-            BiasMode::Full
-        } else {
-            BiasMode::LayerWidth
-        },
-        scaling: match m.get_one::<String>("scales").map(String::as_str) {
-            Some("mse") => Scaling::MinMse,
-            _ => Scaling::MaxAbs,
-        },
+/// The quantizer: `base`, with what `--poster-scales`, `--per-channel`, `--per-tensor`,
+/// `--f32-bias` and `--scales` change.
+pub(crate) fn options(m: &ArgMatches, base: QuantOptions) -> QuantOptions {
+    let mut options = if m.get_flag("poster-scales") {
+        QuantOptions::POSTER
+    } else {
+        base
+    };
+    if m.get_flag("per-channel") {
+        options.granularity = Granularity::PerChannel;
     }
+    if m.get_flag("per-tensor") {
+        options.granularity = Granularity::PerTensor;
+    }
+    if m.get_flag("f32-bias") {
+        options.bias = BiasMode::Full;
+    }
+    match m.get_one::<String>("scales").map(String::as_str) {
+        Some("mse") => options.scaling = Scaling::MinMse,
+        Some(_) => options.scaling = Scaling::MaxAbs,
+        None => {}
+    }
+    options
 }
 
 /// GPTQ's input moments from `--gptq TABLE`, the model's training rows as a features table
 /// (standardised as the model takes them); `None` without it (rounding to nearest).
 fn calibration(m: &ArgMatches, model: &Model) -> Result<Option<Vec<InputMoments>>, CliError> {
+    if model.mlp().is_none() {
+        return Err(CliError("GPTQ needs the f32 model".into()));
+    }
     let Some(path) = m.get_one::<PathBuf>("gptq") else {
         return Ok(None);
     };
@@ -77,16 +85,36 @@ fn calibration(m: &ArgMatches, model: &Model) -> Result<Option<Vec<InputMoments>
     }
     let table = read_table(path, &model.features, true)?;
     model.check_feature_names(&table.data.feature_names)?;
-    let x = model.standardizer.transform(table.data.x.view())?;
-    let mlp = model
-        .mlp()
-        .ok_or_else(|| CliError("GPTQ needs the f32 model".into()))?;
     eprintln!(
         "GPTQ: calibrating on {} rows of {}",
         table.data.len(),
         path.display()
     );
-    Ok(Some(mlp.input_moments(x.view())?))
+    Ok(Some(model.calibration(table.data.x.view())?))
+}
+
+/// The quantizer in words: `per-channel least-squared-error scales, biases at the layer's width`.
+fn quantizer(options: QuantOptions, gptq: bool) -> String {
+    format!(
+        "{} {} scales, biases {}, codes {}",
+        match options.granularity {
+            Granularity::PerChannel => "per-channel",
+            Granularity::PerTensor => "per-layer",
+        },
+        match options.scaling {
+            Scaling::MinMse => "least-squared-error",
+            Scaling::MaxAbs => "max-abs",
+        },
+        match options.bias {
+            BiasMode::Full => "in f32",
+            BiasMode::LayerWidth => "at the layer's width",
+        },
+        if gptq {
+            "by GPTQ"
+        } else {
+            "rounded to nearest"
+        }
+    )
 }
 
 fn describe(p: &[Precision]) -> String {
@@ -108,7 +136,8 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
                 .map_or(String::new(), |p| p.display().to_string())
         )));
     }
-    let options = options(m);
+    // The quantizer that measured best at every width, for the codes at hand.
+    let options = options(m, QuantOptions::recommended(m.contains_id("gptq")));
     if m.contains_id("data") || m.get_flag("demo") {
         return sweep(m, &model, options);
     }
@@ -135,6 +164,7 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         let report = json!({
             "out": out.display().to_string(),
             "bits_per_layer": describe(&precisions),
+            "quantizer": quantizer(options, moments.is_some()),
             "average_bits": net.average_bits(),
             "params": net.params(),
             "size_kb": net.size_kb(),
@@ -148,7 +178,7 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
     } else {
         outln!(
             "wrote {} ({} bits per layer, average {:.3}): {} parameters, poster size {:.2} KB; \
-             {} bytes on disk = codes {} + scales {} + header {} (the f32 model file: {} bytes, {:.1}x larger)",
+             {} bytes on disk = codes {} + scales {} + header {} (the f32 model file: {} bytes, {:.1}x larger); {}",
             out.display(),
             describe(&precisions),
             net.average_bits(),
@@ -159,7 +189,8 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
             size.scales,
             size.header,
             f32_bytes,
-            f32_bytes as f64 / bytes.len() as f64
+            f32_bytes as f64 / bytes.len() as f64,
+            quantizer(options, moments.is_some())
         )?;
     }
     Ok(ExitCode::SUCCESS)
@@ -207,32 +238,26 @@ fn sweep(m: &ArgMatches, model: &Model, options: QuantOptions) -> Result<ExitCod
             json!({"rows": known.rows.len(), "left_out": known.left_out, "options": {
                 "per_channel": options.granularity == Granularity::PerChannel,
                 "f32_bias": options.bias == BiasMode::Full,
+                "scales": if options.scaling == Scaling::MinMse { "mse" } else { "max-abs" },
+                "gptq": moments.is_some(),
             }, "sweep": sweep})
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    print_sweep(known.rows.len(), options, &table)?;
+    print_sweep(
+        known.rows.len(),
+        &quantizer(options, moments.is_some()),
+        &table,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_sweep(
     rows: usize,
-    options: QuantOptions,
+    quantizer: &str,
     table: &[(String, Evaluated)],
 ) -> Result<(), CliError> {
-    outln!(
-        "{rows} rows; every layer at each width ({} scales, biases {})",
-        if options.granularity == Granularity::PerChannel {
-            "per-channel"
-        } else {
-            "per-layer"
-        },
-        if options.bias == BiasMode::Full {
-            "in f32"
-        } else {
-            "at the layer's width"
-        }
-    )?;
+    outln!("{rows} rows; every layer at each width ({quantizer})")?;
     outln!(
         "{:>9} {:>8} {:>8} {:>12} {:>14}",
         "bits",

@@ -92,7 +92,7 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
         Some("binary") => Strategy::Binary,
         _ => Strategy::Linear,
     };
-    search.quant = crate::quantize::options(m);
+    search.quant = crate::quantize::options(m, base.search.quant);
     match m.get_one::<String>("budget-score").map(String::as_str) {
         Some("loss") => search.mix_score = MixScore::Loss,
         Some(_) => search.mix_score = MixScore::Accuracy,

@@ -66,7 +66,8 @@ fn quantize_writes_packed_models_that_eval_and_predict_read() {
     assert!(eval8["epochs"].as_u64().is_some());
     assert_eq!(eval8["epochs"], f32_eval["epochs"]);
 
-    // 2 bits: the file is the poster's accounting plus a fixed header, ~1/16 of the f32 file.
+    // 2 bits with the poster's quantizer: the file is the poster's accounting plus a fixed
+    // header, ~1/16 of the f32 file.
     let q2 = dir.path().join("m2.q");
     let r2 = json(&ser(&[
         "quantize",
@@ -74,6 +75,7 @@ fn quantize_writes_packed_models_that_eval_and_predict_read() {
         model_s,
         "--bits",
         "2",
+        "--poster-scales",
         "--out",
         q2.to_str().unwrap(),
         "--json",
@@ -93,10 +95,25 @@ fn quantize_writes_packed_models_that_eval_and_predict_read() {
         "f32 / 2-bit file sizes: {ratio}"
     );
 
-    // Least-squared-error per-channel scales: the same codes' size, each layer's one f32
-    // weight scale replaced by one per output, and a file that evaluates.
+    // The default, least-squared-error per-channel scales: the same codes' size, each
+    // layer's one f32 weight scale replaced by one per output, and a file that evaluates.
     let q2m = dir.path().join("m2mse.q");
     let r2m = json(&ser(&[
+        "quantize",
+        "--model",
+        model_s,
+        "--bits",
+        "2",
+        "--out",
+        q2m.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(
+        r2m["quantizer"],
+        "per-channel least-squared-error scales, biases at the layer's width, codes rounded to nearest"
+    );
+    let explicit = dir.path().join("m2explicit.q");
+    ser(&[
         "quantize",
         "--model",
         model_s,
@@ -106,9 +123,12 @@ fn quantize_writes_packed_models_that_eval_and_predict_read() {
         "mse",
         "--per-channel",
         "--out",
-        q2m.to_str().unwrap(),
-        "--json",
-    ]));
+        explicit.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&explicit).unwrap(),
+        std::fs::read(&q2m).unwrap()
+    );
     assert_eq!(r2m["codes_bytes"], r2["codes_bytes"]);
     let outputs = 256.0 + 512.0 + 64.0 + 7.0;
     assert_eq!(

@@ -480,8 +480,9 @@ fn file_costs(
     quant: ser_quant::QuantOptions,
 ) -> Result<Costs> {
     let n = model.network.shapes().len();
-    let bytes =
-        |p: &[Precision]| -> Result<f64> { Ok(model.quantize(p, quant)?.to_bytes()?.len() as f64) };
+    let bytes = |p: &[Precision]| -> Result<f64> {
+        Ok(model.quantize_with(p, quant, None)?.to_bytes()?.len() as f64)
+    };
     let narrowest = vec![widths[0]; n];
     let base = bytes(&narrowest)?;
     let layer = (0..n)
@@ -561,8 +562,7 @@ fn calibration(
     if config.search.gptq.is_none() {
         return Ok(None);
     }
-    let (x, _) = standardised(data, model, rows)?;
-    Ok(Some(mlp(model)?.input_moments(x.view())?))
+    Ok(Some(model.calibration(data.subset(rows).x.view())?))
 }
 
 /// The fold models of a cross-validated search, each with its fold's rows standardised as it

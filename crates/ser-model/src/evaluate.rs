@@ -72,7 +72,7 @@ impl Model {
     }
 
     /// The fixed-width sweep: every layer at 1, 2, ..., 8 bits (in that order), each as the
-    /// packed model [`Model::quantize`] gives, evaluated on `x` and `truth`.
+    /// packed model [`Model::quantize_with`] gives with `options`, evaluated on `x` and `truth`.
     pub fn fixed_sweep(
         &self,
         options: QuantOptions,

@@ -18,7 +18,7 @@
 //! use ser_features::FeatureExtractor;
 //! use ser_mlp::TrainConfig;
 //! use ser_model::{Model, Preset, cross_validate};
-//! use ser_quant::{BitWidth, Precision, QuantOptions};
+//! use ser_quant::{BitWidth, Precision};
 //!
 //! let features = Preset::Poster.features();
 //! let extractor = FeatureExtractor::new(features.clone())?;
@@ -31,7 +31,7 @@
 //!
 //! // Packed at 2 bits, through its file and back.
 //! let two = Precision::Bits(BitWidth::new(2)?);
-//! let packed = cv.model.model.quantize(&[two, two], QuantOptions::default())?;
+//! let packed = cv.model.model.quantize(&[two, two])?;
 //! let back = Model::from_bytes(&packed.to_bytes()?, "two-bit")?;
 //! assert_eq!(back.predict(data.x.view())?, packed.predict(data.x.view())?);
 //! # Ok::<(), ser_model::ModelError>(())

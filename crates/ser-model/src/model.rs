@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use ser_features::FeatureConfig;
-use ser_mlp::{Dense, Gptq, Mlp, Standardizer};
+use ser_mlp::{Dense, Gptq, InputMoments, Mlp, Standardizer};
 use ser_quant::{PackedMlp, Precision, QuantOptions, Scratch, argmax, softmax};
 use serde::{Deserialize, Serialize};
 
@@ -116,7 +116,7 @@ impl Network {
 /// use ser_features::FeatureConfig;
 /// use ser_mlp::{Mlp, Standardizer};
 /// use ser_model::{Model, Network};
-/// use ser_quant::{BitWidth, Precision, QuantOptions};
+/// use ser_quant::{BitWidth, Precision};
 ///
 /// let features = FeatureConfig::default();
 /// let x = ndarray::Array2::from_shape_fn((4, 180), |(i, j)| (i * j % 7) as f32);
@@ -128,7 +128,7 @@ impl Network {
 ///     None,
 /// )?;
 /// let two = Precision::Bits(BitWidth::new(2)?);
-/// let packed = model.quantize(&[two, two], QuantOptions::default())?;
+/// let packed = model.quantize(&[two, two])?;
 /// assert_eq!(packed.network.average_bits(), 2.0);
 /// // Either kind answers the same calls with the same shapes.
 /// assert_eq!(packed.predict(x.view())?.len(), 4);
@@ -299,14 +299,17 @@ impl Model {
 
     /// This model with its f32 layers quantized at `precisions` (one per layer;
     /// [`Precision::Full`] keeps a layer in f32), as packed codes: what `ser quantize` writes.
+    /// The codes are rounded to nearest by [`QuantOptions::recommended`]'s quantizer
+    /// (per-channel scales of least squared error), which holds at 2 bits where the poster's
+    /// max-abs scales collapse; [`Model::quantize_with`] takes any quantizer and GPTQ.
     /// A packed model is not quantized again (its f32 weights are gone); with every layer at
     /// [`Precision::Full`] the model stays an f32 one.
-    pub fn quantize(&self, precisions: &[Precision], options: QuantOptions) -> Result<Model> {
-        self.quantize_with(precisions, options, None)
+    pub fn quantize(&self, precisions: &[Precision]) -> Result<Model> {
+        self.quantize_with(precisions, QuantOptions::recommended(false), None)
     }
 
-    /// [`Model::quantize`], each layer by GPTQ when `gptq` is given (its input moments on
-    /// calibration rows: the training rows, standardised as the network takes them).
+    /// [`Model::quantize`] by the quantizer `options`, each layer by GPTQ when `gptq` is given
+    /// (its input moments on calibration rows, [`Model::calibration`]).
     pub fn quantize_with(
         &self,
         precisions: &[Precision],
@@ -325,6 +328,14 @@ impl Model {
             network,
             ..self.clone()
         })
+    }
+
+    /// GPTQ's calibration of this model's f32 layers on `features`, raw feature rows (the
+    /// training rows, never test rows): each layer's input moments, the rows standardised as
+    /// the model takes them. A packed model has no f32 layers to calibrate.
+    pub fn calibration(&self, features: ArrayView2<f32>) -> Result<Vec<InputMoments>> {
+        let x = self.standardizer.transform(features)?;
+        Ok(self.f32_mlp("calibrated")?.input_moments(x.view())?)
     }
 
     /// This model with every layer's weights replaced by their dequantized values at

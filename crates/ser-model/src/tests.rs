@@ -121,7 +121,7 @@ fn models_of_either_kind_round_trip_exactly() {
             ..QuantOptions::default()
         },
     ] {
-        let packed = m.quantize(&mixed, options).unwrap();
+        let packed = m.quantize_with(&mixed, options, None).unwrap();
         let back = Model::from_bytes(&packed.to_bytes().unwrap(), "packed").unwrap();
         assert_eq!(back, packed);
         assert!(matches!(back.network, Network::Packed(_)));
@@ -248,7 +248,7 @@ fn packed_models_predict_what_their_fake_quantized_twins_predict() {
                 bias,
                 ..QuantOptions::default()
             };
-            let packed = model.quantize(&p, options).unwrap();
+            let packed = model.quantize_with(&p, options, None).unwrap();
             let back = Model::from_bytes(&packed.to_bytes().unwrap(), "q").unwrap();
             assert_eq!(back, packed);
             let fake = model.fake_quantized(&p, options).unwrap();
@@ -270,23 +270,56 @@ fn packed_models_predict_what_their_fake_quantized_twins_predict() {
             }
         }
     }
-    assert!(
-        model
-            .quantize(&[Precision::Full; 2], QuantOptions::default())
-            .is_err()
-    );
+    assert!(model.quantize(&[Precision::Full; 2]).is_err());
     // Every layer in f32 is the f32 model; a packed model is not quantized again.
-    let full = model
-        .quantize(&[Precision::Full; 3], QuantOptions::default())
-        .unwrap();
+    let full = model.quantize(&[Precision::Full; 3]).unwrap();
     assert_eq!(full, model);
     let two = [Precision::Bits(BitWidth::new(2).unwrap()); 3];
-    let packed = model.quantize(&two, QuantOptions::default()).unwrap();
-    let err = packed.quantize(&two, QuantOptions::default()).unwrap_err();
+    let packed = model
+        .quantize_with(&two, QuantOptions::default(), None)
+        .unwrap();
+    let err = packed
+        .quantize_with(&two, QuantOptions::default(), None)
+        .unwrap_err();
     assert!(
         err.to_string().contains("packed model cannot be quantized"),
         "{err}"
     );
+}
+
+#[test]
+fn quantize_defaults_to_the_recommended_quantizer_and_calibrates_once() {
+    let (model, x, _) = trained();
+    let two = [Precision::Bits(BitWidth::new(2).unwrap()); 3];
+    let recommended = QuantOptions::recommended(false);
+    assert_eq!(
+        model.quantize(&two).unwrap().to_bytes().unwrap(),
+        model
+            .quantize_with(&two, recommended, None)
+            .unwrap()
+            .to_bytes()
+            .unwrap()
+    );
+    assert_ne!(
+        model.quantize(&two).unwrap(),
+        model
+            .quantize_with(&two, QuantOptions::POSTER, None)
+            .unwrap()
+    );
+    // The calibration is the f32 network's input moments on the standardised rows.
+    let moments = model.calibration(x.view()).unwrap();
+    let standardised = model.standardizer.transform(x.view()).unwrap();
+    let direct = model
+        .mlp()
+        .unwrap()
+        .input_moments(standardised.view())
+        .unwrap();
+    assert_eq!(moments.len(), 3);
+    for (a, b) in moments.iter().zip(&direct) {
+        assert_eq!(a.xtx(), b.xtx());
+    }
+    let packed = model.quantize(&two).unwrap();
+    assert!(packed.calibration(x.view()).is_err());
 }
 
 #[test]

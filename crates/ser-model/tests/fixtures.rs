@@ -67,7 +67,7 @@ fn make() -> (Model, Model) {
     .unwrap();
     let two = Precision::Bits(BitWidth::new(2).unwrap());
     let packed = f32_model
-        .quantize(&[two, Precision::Full], QuantOptions::default())
+        .quantize_with(&[two, Precision::Full], QuantOptions::default(), None)
         .unwrap();
     (f32_model, packed)
 }

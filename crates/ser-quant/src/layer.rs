@@ -19,15 +19,54 @@ pub enum BiasMode {
     Full,
 }
 
-/// Options of [`QuantizedLayer::quantize`].
+/// Options of [`QuantizedLayer::quantize`]. The default is the poster's quantizer (METHOD.md:
+/// one max-abs scale per layer, biases at the layer's width); [`QuantOptions::recommended`]
+/// is the one that measured best.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct QuantOptions {
-    /// One weight scale per layer (default) or per output.
+    /// One weight scale per layer or per output. Default: per layer.
     pub granularity: Granularity,
-    /// How biases are stored.
+    /// How biases are stored. Default: at the layer's width.
     pub bias: BiasMode,
-    /// How scales are chosen: max-abs (default) or minimum squared error.
+    /// How scales are chosen. Default: max-abs.
     pub scaling: Scaling,
+}
+
+impl QuantOptions {
+    /// The poster's quantizer: one max-abs scale per layer, biases at the layer's width
+    /// (the [`Default`]).
+    pub const POSTER: QuantOptions = QuantOptions {
+        granularity: Granularity::PerTensor,
+        bias: BiasMode::LayerWidth,
+        scaling: Scaling::MaxAbs,
+    };
+
+    /// The quantizer that measured best at every fixed width on EMODB
+    /// (`scripts/choose_quant_default.sh`, docs/REPRODUCTION.md "Default scales"): a scale per
+    /// output channel, of least squared error when the codes are rounded to nearest, max-abs
+    /// when GPTQ chooses the codes (`gptq`; its error compensation does better than clipping
+    /// with the whole range). The poster's quantizer collapses at 2 bits; this one does not.
+    /// Per-channel scales cost 4 bytes per output in the model file.
+    ///
+    /// ```
+    /// use ser_quant::{Granularity, QuantOptions, Scaling};
+    ///
+    /// let rounded = QuantOptions::recommended(false);
+    /// assert_eq!((rounded.granularity, rounded.scaling), (Granularity::PerChannel, Scaling::MinMse));
+    /// assert_eq!(QuantOptions::recommended(true).scaling, Scaling::MaxAbs);
+    /// assert_eq!(QuantOptions::default(), QuantOptions::POSTER);
+    /// ```
+    pub const fn recommended(gptq: bool) -> QuantOptions {
+        QuantOptions {
+            granularity: Granularity::PerChannel,
+            bias: BiasMode::LayerWidth,
+            scaling: if gptq {
+                Scaling::MaxAbs
+            } else {
+                Scaling::MinMse
+            },
+        }
+    }
 }
 
 /// Which kernel computes a quantized layer's product, and so how its codes sit in memory.
