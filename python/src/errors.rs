@@ -71,6 +71,7 @@ pub(crate) fn to_py(e: impl Into<Error>) -> PyErr {
         }
         Error::Search(_) => SearchError::new_err(message),
         Error::Experiment(e) => experiment(e, message),
+        Error::UnknownName(_) => ConfigError::new_err(message),
         _ => SerError::new_err(message),
     }
 }

@@ -12,7 +12,7 @@ use ser_adaptive::search::{Budget, FinetuneConfig, SearchConfig};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::errors::{ConfigError, to_py};
+use crate::errors::ConfigError;
 
 /// `json` as the settings `what` names; unknown or mistyped fields are a [`ConfigError`].
 pub(crate) fn parse<T: DeserializeOwned>(what: &str, json: &str) -> PyResult<T> {
@@ -36,7 +36,7 @@ pub(crate) struct TrainOptions {
     batch_size: Option<usize>,
     max_epochs: Option<usize>,
     early_stopping: Option<bool>,
-    stop_on: Option<String>,
+    stop_on: Option<StopOn>,
     patience: Option<usize>,
     min_delta: Option<f32>,
     restore_best: Option<bool>,
@@ -55,16 +55,7 @@ impl TrainOptions {
             batch_size: self.batch_size.unwrap_or(d.batch_size),
             max_epochs: self.max_epochs.unwrap_or(d.max_epochs),
             early_stopping: self.early_stopping.unwrap_or(d.early_stopping),
-            stop_on: match self.stop_on.as_deref() {
-                None => d.stop_on,
-                Some("accuracy") => StopOn::Accuracy,
-                Some("loss") => StopOn::Loss,
-                Some(other) => {
-                    return Err(ConfigError::new_err(format!(
-                        "stop_on must be \"accuracy\" or \"loss\", got {other:?}"
-                    )));
-                }
-            },
+            stop_on: self.stop_on.unwrap_or(d.stop_on),
             patience: self.patience.unwrap_or(d.patience),
             min_delta: self.min_delta.unwrap_or(d.min_delta),
             restore_best: self.restore_best.unwrap_or(d.restore_best),
@@ -85,7 +76,7 @@ impl TrainOptions {
 pub(crate) struct QuantArgs {
     per_channel: Option<bool>,
     f32_bias: Option<bool>,
-    scales: Option<String>,
+    scales: Option<Scaling>,
 }
 
 impl QuantArgs {
@@ -102,16 +93,7 @@ impl QuantArgs {
                 Some(true) => BiasMode::Full,
                 Some(false) => BiasMode::LayerWidth,
             },
-            scaling: match self.scales.as_deref() {
-                None => base.scaling,
-                Some("max-abs") => Scaling::MaxAbs,
-                Some("mse") => Scaling::MinMse,
-                Some(other) => {
-                    return Err(ConfigError::new_err(format!(
-                        "scales must be \"max-abs\" or \"mse\", got {other:?}"
-                    )));
-                }
-            },
+            scaling: self.scales.unwrap_or(base.scaling),
         })
     }
 }
@@ -126,7 +108,7 @@ pub(crate) struct SearchOptions {
     target_bits: Option<f64>,
     per_channel: Option<bool>,
     f32_bias: Option<bool>,
-    scales: Option<String>,
+    scales: Option<Scaling>,
 }
 
 impl SearchOptions {
@@ -144,7 +126,7 @@ impl SearchOptions {
         config.quant = QuantArgs {
             per_channel: self.per_channel,
             f32_bias: self.f32_bias,
-            scales: self.scales.clone(),
+            scales: self.scales,
         }
         .options(config.quant)?;
         config
@@ -163,7 +145,7 @@ impl SearchOptions {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RunOptions {
     seeds: Option<Vec<u64>>,
-    method: Option<String>,
+    method: Option<Method>,
     finetune: Option<bool>,
     split: Option<String>,
     folds: Option<usize>,
@@ -176,7 +158,7 @@ pub(crate) struct RunOptions {
     training: TrainOptions,
     per_channel: Option<bool>,
     f32_bias: Option<bool>,
-    scales: Option<String>,
+    scales: Option<Scaling>,
     /// How labels and speakers come from the file names (`auto`, `emodb`, ...).
     #[serde(default = "auto")]
     pub(crate) corpus: String,
@@ -193,12 +175,7 @@ fn auto() -> String {
 impl RunOptions {
     /// The run's settings and seeds (default 0..9), checked.
     pub(crate) fn config(&self) -> PyResult<(RunConfig, Vec<u64>)> {
-        let method: Method = self
-            .method
-            .as_deref()
-            .unwrap_or("poster")
-            .parse()
-            .map_err(to_py)?;
+        let method = self.method.unwrap_or_default();
         let mut config = RunConfig::for_method(method, self.finetune.unwrap_or(false));
         if let Some(split) = &self.split {
             config.split = split
@@ -234,7 +211,7 @@ impl RunOptions {
         config.search.quant = QuantArgs {
             per_channel: self.per_channel,
             f32_bias: self.f32_bias,
-            scales: self.scales.clone(),
+            scales: self.scales,
         }
         .options(config.search.quant)?;
         if self.distill == Some(true) {

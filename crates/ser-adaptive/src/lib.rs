@@ -123,6 +123,9 @@ pub enum Error {
     /// Runs over seeds, results files, reports.
     #[error(transparent)]
     Experiment(#[from] experiment::ExperimentError),
+    /// A name that is none of an option's (`"minmax".parse::<Scaling>()`).
+    #[error(transparent)]
+    UnknownName(#[from] quant::UnknownName),
     /// An array built with the wrong shape.
     #[error(transparent)]
     Shape(#[from] ndarray::ShapeError),

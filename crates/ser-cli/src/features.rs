@@ -1,12 +1,11 @@
 //! `ser features`: pooled feature vectors of many files, as CSV or npy.
 
-use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ArgMatches;
-use ser_adaptive::data::{Extraction, Sidecar, sidecar_path, write_npy, write_sidecar};
+use ser_adaptive::data::{Extraction, Sidecar, npy_companions, sidecar_path, write_sidecar};
 use ser_adaptive::features::{ChromaSource, FeatureConfig, FeatureExtractor, Pooling, Tuning};
 
 use crate::CliError;
@@ -60,13 +59,6 @@ fn describe(config: &FeatureConfig) -> String {
     format!("{chroma}, {tuning}, {rate}, {pool}")
 }
 
-/// `FILE` + `suffix`, byte for byte (a path that is not UTF-8 keeps its name).
-fn beside(out: &Path, suffix: &str) -> PathBuf {
-    let mut name = OsString::from(out.as_os_str());
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 /// What `ser features` writes: CSV (to a file or stdout), npy, or Parquet.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -83,8 +75,7 @@ fn outputs(out: &Path, format: Format) -> Vec<PathBuf> {
         files.push(sidecar_path(out));
     }
     if format == Format::Npy {
-        files.push(beside(out, ".rows.csv"));
-        files.push(beside(out, ".columns.txt"));
+        files.extend(npy_companions(out));
     }
     files
 }
@@ -99,7 +90,7 @@ fn write_outputs(
     config: &FeatureConfig,
 ) -> Result<(), CliError> {
     match (out, format) {
-        (Some(out), Format::Npy) => write_npy_files(out, extraction)?,
+        (Some(out), Format::Npy) => extraction.write_npy_files(out)?,
         (Some(out), Format::Parquet) => {
             let mut bytes = Vec::new();
             ser_adaptive::data::parquet::write_parquet(&mut bytes, extraction, config)?;
@@ -205,23 +196,5 @@ pub(crate) fn run(m: &ArgMatches) -> Result<ExitCode, CliError> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
-}
-
-/// The npy table `out` (float32 rows x features), `out.rows.csv` and `out.columns.txt`.
-fn write_npy_files(out: &Path, extraction: &Extraction) -> Result<(), CliError> {
-    let data: Vec<f32> = extraction
-        .rows
-        .iter()
-        .flat_map(|(_, x)| x.vector.iter().copied())
-        .collect();
-    let (rows, cols) = (extraction.rows.len(), extraction.feature_names.len());
-    write_atomically(out, |w| write_npy(w, rows, cols, &data))?;
-    write_atomically(&beside(out, ".rows.csv"), |w| extraction.write_index_csv(w))?;
-    write_atomically(&beside(out, ".columns.txt"), |w| {
-        for name in &extraction.feature_names {
-            writeln!(w, "{name}")?;
-        }
-        Ok(())
     })
 }

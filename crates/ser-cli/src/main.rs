@@ -14,6 +14,7 @@ mod train;
 
 use std::process::ExitCode;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Arg, ArgAction, Command, value_parser};
 
 /// An error for the user: printed as `error: {0}`, exit code 2.
@@ -24,6 +25,14 @@ impl<E: std::fmt::Display> From<E> for CliError {
     fn from(e: E) -> Self {
         CliError(e.to_string())
     }
+}
+
+/// A parser of an option enum by its names: `--help` lists them, and the value is the enum.
+fn named<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr<Err = ser_adaptive::quant::UnknownName> + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names.iter().copied()).try_map(|s| s.parse::<T>())
 }
 
 fn cli() -> Command {
@@ -115,7 +124,7 @@ fn train_command() -> Command {
     training_args(data_args(Command::new("train").about("Train the baseline MLP, test it, and save the model")))
         .arg(Arg::new("out").long("out").short('o').value_name("MODEL").value_parser(value_parser!(std::path::PathBuf)).required(true).help("Where to write the model"))
         .arg(Arg::new("seed").long("seed").value_name("N").value_parser(value_parser!(u64)).default_value("0").help("Seed of the split, initialisation, shuffling and dropout"))
-        .arg(Arg::new("preset").long("preset").value_parser(["poster", "paper-size"]).default_value("poster").help("poster: 180 features -> 256-512-64; paper-size: 40 MFCC -> 512-256-64"))
+        .arg(Arg::new("preset").long("preset").value_parser(named::<ser_adaptive::model::Preset>(ser_adaptive::model::Preset::NAMES)).default_value("poster").help("poster: 180 features -> 256-512-64; paper-size: 40 MFCC -> 512-256-64"))
         .arg(Arg::new("hidden").long("hidden").value_name("SIZES").help("Hidden layer sizes, e.g. 256,512,64 (overrides the preset's)"))
         .arg(Arg::new("split").long("split").value_name("SPLIT").default_value("random").help("random (stratified, --test-fraction held out), kfold:K (stratified K folds), speakers:F (a share F of the speakers held out), or loso (one fold per speaker); with folds, the model saved is trained on every row"))
         .arg(Arg::new("test-fraction").long("test-fraction").value_name("F").value_parser(value_parser!(f64)).default_value("0.1").help("Test share of the random split"))
@@ -304,7 +313,7 @@ fn demo_command() -> Command {
 fn training_args(c: Command) -> Command {
     c.arg(Arg::new("max-epochs").long("max-epochs").value_name("N").value_parser(value_parser!(usize)).help("Most epochs (default 200; early stopping usually ends sooner)"))
         .arg(Arg::new("patience").long("patience").value_name("N").value_parser(value_parser!(usize)).help("Epochs without a better validation score before stopping (default 20)"))
-        .arg(Arg::new("stop-on").long("stop-on").value_parser(["loss", "accuracy"]).help("What early stopping watches on the validation rows: the accuracy (default; ties broken by the loss) or the loss"))
+        .arg(Arg::new("stop-on").long("stop-on").value_parser(named::<ser_adaptive::mlp::StopOn>(ser_adaptive::mlp::StopOn::NAMES)).help("What early stopping watches on the validation rows: the accuracy (default; ties broken by the loss) or the loss"))
         .arg(Arg::new("min-delta").long("min-delta").value_name("D").value_parser(value_parser!(f32)).help("Improvement that resets the patience: loss lower, or accuracy (a fraction) higher, by more than D (default 0)"))
         .arg(Arg::new("no-restore-best").long("no-restore-best").action(ArgAction::SetTrue).help("Keep the last epoch's weights when training stops, not the best epoch's"))
         .arg(Arg::new("weight-decay").long("weight-decay").value_name("L2").value_parser(value_parser!(f32)).help("L2 penalty L2/2 * sum(w^2) on the weights, added to each batch's mean loss (default 0.01)"))
@@ -316,25 +325,25 @@ fn quant_args(c: Command) -> Command {
     c.arg(Arg::new("per-channel").long("per-channel").action(ArgAction::SetTrue).conflicts_with("per-tensor").help("One weight scale per output (`ser quantize`'s default)"))
         .arg(Arg::new("per-tensor").long("per-tensor").action(ArgAction::SetTrue).help("One weight scale per layer (the poster's; `ser run`'s default)"))
         .arg(Arg::new("f32-bias").long("f32-bias").action(ArgAction::SetTrue).help("Keep biases in f32 (counted at 32 bits) instead of the layer's width"))
-        .arg(Arg::new("scales").long("scales").value_parser(["max-abs", "mse"]).help("Scale = max|w| / qmax (the poster's; `ser run`'s default and `ser quantize --gptq`'s), or the scale of least squared error, which clips outliers (`ser quantize`'s default without --gptq)"))
+        .arg(Arg::new("scales").long("scales").value_parser(named::<ser_adaptive::quant::Scaling>(ser_adaptive::quant::Scaling::NAMES)).help("Scale = max|w| / qmax (the poster's; `ser run`'s default and `ser quantize --gptq`'s), or the scale of least squared error, which clips outliers (`ser quantize`'s default without --gptq)"))
         .arg(Arg::new("poster-scales").long("poster-scales").action(ArgAction::SetTrue).conflicts_with_all(["per-channel", "scales"]).help("The poster's quantizer: one max-abs scale per layer"))
 }
 
 /// The options `ser run` and `ser demo` share.
 fn run_args(command: Command) -> Command {
     training_args(command)
-        .arg(Arg::new("method").long("method").value_parser(["poster", "best"]).default_value("poster").help("poster: the method as published. best: what docs/REPRODUCTION.md measured best (GPTQ, 5 fold models trained for the baseline's best epoch count, the budget mode at 2 average bits, 1.5 with --finetune); flags given beside it replace its settings"))
+        .arg(Arg::new("method").long("method").value_parser(named::<ser_adaptive::experiment::Method>(ser_adaptive::experiment::Method::NAMES)).default_value("poster").help("poster: the method as published. best: what docs/REPRODUCTION.md measured best (GPTQ, 5 fold models trained for the baseline's best epoch count, the budget mode at 2 average bits, 1.5 with --finetune); flags given beside it replace its settings"))
         .arg(Arg::new("seeds").long("seeds").value_name("A..B|LIST").help("Seeds: an inclusive range (0..9 is ten seeds) or a list (default 0..9; demo 0..4)"))
         .arg(Arg::new("split").long("split").value_name("SPLIT").default_value("random").help("Test rows of each seed: random (stratified 10 %; random:F for a share F), speakers:F (a share F of the speakers), kfold:K (seed s tests on fold s mod K: seeds 0..K-1 are one K-fold cross-validation), or loso (seed s holds out the s-th speaker: seeds 0..N-1 are the N folds)"))
         .arg(Arg::new("alpha").long("alpha").allow_negative_numbers(true).value_name("A").value_parser(value_parser!(f64)).help("Importance weight of Np against Nv, in [0, 1] (default 0.5)"))
         .arg(Arg::new("beta").long("beta").allow_negative_numbers(true).value_name("B").value_parser(value_parser!(f64)).help("Margin tightening per unit of importance, points (default 1)"))
         .arg(Arg::new("margin").long("margin").allow_negative_numbers(true).value_name("T").value_parser(value_parser!(f64)).help("Allowed validation accuracy drop, points (default 2)"))
-        .arg(Arg::new("order").long("order").value_parser(["descending", "ascending"]).default_value("descending").help("Decide the most important layer first (descending) or last"))
+        .arg(Arg::new("order").long("order").value_parser(named::<ser_adaptive::importance::Order>(ser_adaptive::importance::Order::NAMES)).default_value("descending").help("Decide the most important layer first (descending) or last"))
         .arg(Arg::new("scorer").long("scorer").value_parser(["poster", "hessian", "sensitivity"]).default_value("poster").help("What ranks the layers and sets their margins: the poster's importance, a Hessian-trace estimate, or measured 1-bit sensitivity"))
-        .arg(Arg::new("search").long("search").value_parser(["linear", "binary"]).default_value("linear").help("Try every width, or bisect them"))
+        .arg(Arg::new("search").long("search").value_parser(named::<ser_adaptive::search::Strategy>(ser_adaptive::search::Strategy::NAMES)).default_value("linear").help("Try every width, or bisect them"))
         .arg(Arg::new("target-bits").long("target-bits").allow_negative_numbers(true).value_name("B").value_parser(value_parser!(f64)).conflicts_with("budget-kb").help("Also score every mix of widths and keep the most accurate at most B average bits"))
         .arg(Arg::new("budget-kb").long("budget-kb").allow_negative_numbers(true).value_name("K").value_parser(value_parser!(f64)).help("The same with at most K kilobytes (1000 bytes) of model file"))
-        .arg(Arg::new("budget-score").long("budget-score").value_parser(["accuracy", "loss"]).help("What the budget mode maximises within the budget: the search rows' accuracy (ties broken by the loss; the default) or their cross-entropy (lower is better)"))
+        .arg(Arg::new("budget-score").long("budget-score").value_parser(named::<ser_adaptive::search::MixScore>(ser_adaptive::search::MixScore::NAMES)).help("What the budget mode maximises within the budget: the search rows' accuracy (ties broken by the loss; the default) or their cross-entropy (lower is better)"))
         .arg(Arg::new("gptq").long("gptq").action(ArgAction::SetTrue).help("Code the weights by GPTQ (error compensation on the training rows) instead of rounding to nearest"))
         .arg(Arg::new("folds").long("folds").value_name("K").value_parser(value_parser!(usize)).default_value("0").help("Cross-validated search: pool its accuracy over K fold models as well (0: the poster's one validation split)"))
         .arg(Arg::new("fold-epochs").long("fold-epochs").value_parser(["recipe", "baseline"]).help("How long each fold model of --folds trains: by the baseline's recipe, early stopping and all (the default), or for the baseline's best epoch count (best's default: about half the time)"))

@@ -60,10 +60,8 @@ pub(crate) fn options(m: &ArgMatches, base: QuantOptions) -> QuantOptions {
     if m.get_flag("f32-bias") {
         options.bias = BiasMode::Full;
     }
-    match m.get_one::<String>("scales").map(String::as_str) {
-        Some("mse") => options.scaling = Scaling::MinMse,
-        Some(_) => options.scaling = Scaling::MaxAbs,
-        None => {}
+    if let Some(&scaling) = m.get_one::<Scaling>("scales") {
+        options.scaling = scaling;
     }
     options
 }

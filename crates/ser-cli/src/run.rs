@@ -63,10 +63,7 @@ fn given(m: &ArgMatches, id: &str) -> bool {
 }
 
 fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
-    let method: Method = m
-        .get_one::<String>("method")
-        .map_or("poster", String::as_str)
-        .parse()?;
+    let method = m.get_one::<Method>("method").copied().unwrap_or_default();
     // The method's settings, each replaced by what the user gave.
     let base = RunConfig::for_method(method, m.get_flag("finetune"));
     let mut search = base.search.clone();
@@ -79,24 +76,16 @@ fn config(m: &ArgMatches) -> Result<RunConfig, CliError> {
             search.importance.alpha
         )));
     }
-    search.order = match m.get_one::<String>("order").map(String::as_str) {
-        Some("ascending") => Order::LeastImportantFirst,
-        _ => Order::MostImportantFirst,
-    };
+    search.order = m.get_one::<Order>("order").copied().unwrap_or_default();
     search.score = match m.get_one::<String>("scorer").map(String::as_str) {
         Some("hessian") => LayerScore::HessianTrace(HessianTrace::default()),
         Some("sensitivity") => LayerScore::Sensitivity(Sensitivity::default()),
         _ => LayerScore::Poster,
     };
-    search.strategy = match m.get_one::<String>("search").map(String::as_str) {
-        Some("binary") => Strategy::Binary,
-        _ => Strategy::Linear,
-    };
+    search.strategy = m.get_one::<Strategy>("search").copied().unwrap_or_default();
     search.quant = crate::quantize::options(m, base.search.quant);
-    match m.get_one::<String>("budget-score").map(String::as_str) {
-        Some("loss") => search.mix_score = MixScore::Loss,
-        Some(_) => search.mix_score = MixScore::Accuracy,
-        None => {}
+    if let Some(&score) = m.get_one::<MixScore>("budget-score") {
+        search.mix_score = score;
     }
     if m.get_flag("gptq") {
         search.gptq = Some(GptqConfig::default());

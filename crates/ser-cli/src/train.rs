@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::ArgMatches;
 use ser_adaptive::data::{Dataset, SplitSpec};
-use ser_adaptive::mlp::{EpochStats, Metrics, TrainConfig};
-use ser_adaptive::model::{CrossValidation, Fold, Preset, cross_validate};
+use ser_adaptive::mlp::{EpochStats, Metrics, StopOn, TrainConfig};
+use ser_adaptive::model::{CrossValidation, Fold, Preset, SplitFile, cross_validate};
 use serde_json::{Value, json};
 
 use crate::CliError;
@@ -72,10 +72,10 @@ pub(crate) fn training_options(m: &ArgMatches, base: TrainConfig) -> Result<Trai
             .get_one::<usize>("patience")
             .copied()
             .unwrap_or(base.patience),
-        stop_on: match m.get_one::<String>("stop-on") {
-            Some(text) => text.parse()?,
-            None => base.stop_on,
-        },
+        stop_on: m
+            .get_one::<StopOn>("stop-on")
+            .copied()
+            .unwrap_or(base.stop_on),
         min_delta: m
             .get_one::<f32>("min-delta")
             .copied()
@@ -103,10 +103,7 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
         // Checked before any work, so an existing file fails fast, not after training.
         check_writable(path, m.get_flag("force"))?;
     }
-    let preset: Preset = m
-        .get_one::<String>("preset")
-        .map_or("poster", String::as_str)
-        .parse()?;
+    let preset = m.get_one::<Preset>("preset").copied().unwrap_or_default();
     let config = train_config(m, preset)?;
     let split = split_spec(m)?;
     let json_out = m.get_flag("json");
@@ -142,8 +139,8 @@ pub(crate) fn train(m: &ArgMatches) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The folds' rows as JSON (indices into the data as read, the CSV's row order), for other
-/// tools (`scripts/compare_sklearn.py`) to train on the same rows.
+/// The folds' rows as JSON (`SplitFile`), for other tools (`scripts/compare_sklearn.py`) to
+/// train on the same rows.
 fn write_split(
     path: &std::path::Path,
     cv: &CrossValidation,
@@ -151,21 +148,8 @@ fn write_split(
     split: &SplitSpec,
     seed: u64,
 ) -> Result<(), CliError> {
-    let folds: Vec<Value> = cv
-        .folds
-        .iter()
-        .map(|f| {
-            json!({"name": f.name, "train": f.rows.train, "validation": f.rows.validation, "test": f.rows.test})
-        })
-        .collect();
-    let report = json!({
-        "split": split.to_string(),
-        "seed": seed,
-        "rows": data.len(),
-        "paths": data.paths,
-        "folds": folds,
-    });
-    write_atomically(path, |w| writeln!(w, "{report}"))
+    let file = SplitFile::new(cv, data, split, seed);
+    write_atomically(path, |w| writeln!(w, "{}", file.to_json()))
 }
 
 fn tested(cv: &CrossValidation) -> Vec<(&Fold, &Metrics)> {

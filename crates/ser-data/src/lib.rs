@@ -53,7 +53,7 @@ pub use cache::FeatureCache;
 pub use dataset::{Dataset, KnownRows};
 pub use error::{DataError, Result};
 pub use extract::{Extracted, Extraction, Source, extract};
-pub use npy::write_npy;
+pub use npy::{npy_companions, write_npy};
 pub use sidecar::{FeatureTable, Sidecar, read_sidecar, read_table, sidecar_path, write_sidecar};
 pub use split::{
     RANDOM_TEST_FRACTION, Split, SplitSpec, leave_one_speaker_out, speaker_split, stratified_kfold,

@@ -39,6 +39,56 @@ pub fn write_npy(
     Ok(())
 }
 
+/// The files beside an npy table `out`: `out.rows.csv` (which row is which file, label,
+/// speaker) and `out.columns.txt` (one feature name per line), in that order.
+pub fn npy_companions(out: &std::path::Path) -> [std::path::PathBuf; 2] {
+    let beside = |suffix: &str| {
+        let mut name = std::ffi::OsString::from(out.as_os_str());
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    };
+    [beside(".rows.csv"), beside(".columns.txt")]
+}
+
+impl crate::Extraction {
+    /// Writes the rows as the npy table `out` (float32, rows x features) with its
+    /// [`npy_companions`], each file whole or not at all ([`crate::write_atomically`]).
+    ///
+    /// ```
+    /// use ser_data::{Source, demo::DemoConfig, extract, npy_companions};
+    /// use ser_features::{FeatureConfig, FeatureExtractor};
+    ///
+    /// let sources = Source::demo(DemoConfig { speakers: 2, utterances_per_emotion: 1, ..DemoConfig::default() });
+    /// let extraction = extract(sources, &FeatureExtractor::new(FeatureConfig::default())?, None, &|| {});
+    /// let dir = std::env::temp_dir().join(format!("ser-npy-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let out = dir.join("features.npy");
+    /// extraction.write_npy_files(&out)?;
+    /// let [rows, columns] = npy_companions(&out);
+    /// assert_eq!(std::fs::read_to_string(&columns)?.lines().count(), 180);
+    /// assert_eq!(std::fs::read_to_string(&rows)?.lines().count(), 1 + 14);
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_npy_files(&self, out: &std::path::Path) -> std::io::Result<()> {
+        let data: Vec<f32> = self
+            .rows
+            .iter()
+            .flat_map(|(_, x)| x.vector.iter().copied())
+            .collect();
+        let (rows, cols) = (self.rows.len(), self.feature_names.len());
+        let [index, columns] = npy_companions(out);
+        crate::write_atomically(out, |w| write_npy(w, rows, cols, &data))?;
+        crate::write_atomically(&index, |w| self.write_index_csv(w))?;
+        crate::write_atomically(&columns, |w| {
+            for name in &self.feature_names {
+                writeln!(w, "{name}")?;
+            }
+            Ok(())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,21 +18,30 @@ use ser_search::{
 
 use crate::error::{ExperimentError, Result};
 
-/// A named starting point for [`RunConfig`]: the poster's method, or the best this crate
-/// measured ([`RunConfig::for_method`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    /// The poster's method as METHOD.md gives it: codes rounded to nearest, the search on
-    /// one validation split, no budget.
-    #[default]
-    Poster,
-    /// What docs/REPRODUCTION.md measured best on the seeds kept for choosing: GPTQ codes,
-    /// the search's rows pooled over [`BEST_FOLDS`] fold models (each trained for the
-    /// baseline's best epoch count), and the budget mode at
-    /// [`BEST_BITS`] average bits, or [`BEST_FINETUNED_BITS`] when fine-tuning (plain
-    /// cross-entropy, from the f32 weights).
-    Best,
+ser_quant::named_options! {
+    /// A named starting point for [`RunConfig`]: the poster's method, or the best this crate
+    /// measured ([`RunConfig::for_method`]).
+    ///
+    /// ```
+    /// use ser_experiment::Method;
+    ///
+    /// assert_eq!(Method::Best.name(), "best");
+    /// assert_eq!("poster".parse::<Method>()?, Method::Poster);
+    /// assert!("fastest".parse::<Method>().is_err());
+    /// # Ok::<(), ser_quant::UnknownName>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum Method as "method" {
+        /// The poster's method as METHOD.md gives it: codes rounded to nearest, the search on
+        /// one validation split, no budget.
+        #[default]
+        Poster = "poster",
+        /// What docs/REPRODUCTION.md measured best on the seeds kept for choosing: GPTQ codes,
+        /// the search's rows pooled over [`BEST_FOLDS`] fold models (each trained for the
+        /// baseline's best epoch count), and the budget mode at [`BEST_BITS`] average bits, or
+        /// [`BEST_FINETUNED_BITS`] when fine-tuning (plain cross-entropy, from the f32 weights).
+        Best = "best",
+    }
 }
 
 /// Fold models of [`Method::Best`].
@@ -41,39 +50,6 @@ pub const BEST_FOLDS: usize = 5;
 pub const BEST_BITS: f64 = 2.0;
 /// Average bits of [`Method::Best`]'s budget with fine-tuning.
 pub const BEST_FINETUNED_BITS: f64 = 1.5;
-
-impl Method {
-    /// `poster` or `best`, as `--method` spells it (and parses back).
-    ///
-    /// ```
-    /// use ser_experiment::Method;
-    ///
-    /// assert_eq!(Method::Best.name(), "best");
-    /// assert_eq!("poster".parse::<Method>()?, Method::Poster);
-    /// assert!("fastest".parse::<Method>().is_err());
-    /// # Ok::<(), ser_experiment::ExperimentError>(())
-    /// ```
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Poster => "poster",
-            Method::Best => "best",
-        }
-    }
-}
-
-impl std::str::FromStr for Method {
-    type Err = ExperimentError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "poster" => Ok(Method::Poster),
-            "best" => Ok(Method::Best),
-            _ => Err(ExperimentError::Config(format!(
-                "unknown method `{s}`: expected poster or best"
-            ))),
-        }
-    }
-}
 
 /// Settings of [`run_seed`]; every part's default is its own type's.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -249,14 +249,16 @@ pub fn importance(
         .collect())
 }
 
-/// The order layers are visited in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Order {
-    /// Highest score first (the poster: "critical layers are quantized first").
-    #[default]
-    MostImportantFirst,
-    /// Lowest score first.
-    LeastImportantFirst,
+ser_quant::named_options! {
+    /// The order layers are visited in.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum Order as "order" {
+        /// Highest score first (the poster: "critical layers are quantized first").
+        #[default]
+        MostImportantFirst = "descending",
+        /// Lowest score first.
+        LeastImportantFirst = "ascending",
+    }
 }
 
 /// Layer indices sorted by score in `order`; equal scores keep layer order (a stable sort), so

@@ -77,29 +77,16 @@ impl Default for TrainConfig {
     }
 }
 
-/// The validation score early stopping watches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopOn {
-    /// The mean cross-entropy (lower is better).
-    Loss,
-    /// The accuracy (higher is better); of two epochs with the same accuracy the one with the
-    /// lower loss is the better, so that a plateau of accuracy still finds the best weights.
-    Accuracy,
-}
-
-impl std::str::FromStr for StopOn {
-    type Err = MlpError;
-
-    /// `loss` or `accuracy`.
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "loss" => Ok(StopOn::Loss),
-            "accuracy" => Ok(StopOn::Accuracy),
-            other => Err(MlpError::Config {
-                field: "stop_on",
-                reason: format!("expected `loss` or `accuracy`, got `{other}`"),
-            }),
-        }
+ser_quant::named_options! {
+    /// The validation score early stopping watches.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum StopOn as "stop-on" {
+        /// The mean cross-entropy (lower is better).
+        Loss = "loss",
+        /// The accuracy (higher is better); of two epochs with the same accuracy the one with
+        /// the lower loss is the better, so that a plateau of accuracy still finds the best
+        /// weights.
+        Accuracy = "accuracy",
     }
 }
 

@@ -41,12 +41,14 @@ mod error;
 mod evaluate;
 mod file;
 mod model;
+mod split_file;
 mod train;
 
 pub use error::{ModelError, Result};
 pub use evaluate::{Evaluated, Evaluation};
 pub use model::{Model, Network, TrainingInfo};
 pub use ser_quant::{FileSize, MODEL_FORMAT_VERSION, MODEL_MAGIC};
+pub use split_file::{SplitFile, SplitFold};
 pub use train::{
     CrossValidation, Fold, FoldRows, FoldStat, FoldSummary, Preset, Trained, VALIDATION_FRACTION,
     cross_validate, train_fold, train_model,

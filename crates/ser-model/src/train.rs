@@ -1,6 +1,5 @@
 //! Training a model on labelled rows, the named architectures, and training fold by fold.
 
-use std::str::FromStr;
 use std::time::Instant;
 
 use ser_data::{Dataset, SplitSpec, stratified_split};
@@ -107,15 +106,17 @@ pub fn train_model(
     })
 }
 
-/// The named architectures of METHOD.md: hidden layers and the features they take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Preset {
-    /// The poster's network: the 180 features -> 256-512-64.
-    #[default]
-    Poster,
-    /// The poster's parameter count: 40 MFCC -> 512-256-64 (169,223 parameters for 7
-    /// classes).
-    PaperSize,
+ser_quant::named_options! {
+    /// The named architectures of METHOD.md: hidden layers and the features they take.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum Preset as "preset" {
+        /// The poster's network: the 180 features -> 256-512-64.
+        #[default]
+        Poster = "poster",
+        /// The poster's parameter count: 40 MFCC -> 512-256-64 (169,223 parameters for 7
+        /// classes).
+        PaperSize = "paper-size",
+    }
 }
 
 impl Preset {
@@ -135,20 +136,6 @@ impl Preset {
                 groups: FeatureGroups::MFCC_ONLY,
                 ..FeatureConfig::default()
             },
-        }
-    }
-}
-
-impl FromStr for Preset {
-    type Err = ModelError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "poster" => Ok(Preset::Poster),
-            "paper-size" => Ok(Preset::PaperSize),
-            other => Err(ModelError::Mismatch(format!(
-                "unknown preset `{other}`: expected poster or paper-size"
-            ))),
         }
     }
 }

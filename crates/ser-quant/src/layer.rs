@@ -8,15 +8,17 @@ use crate::kernel::{SubsetSums, dot, set_bits_row, unpack_row};
 use crate::pack::{BitPlanes, DenseStream, PackedCodes, Packing, RowAligned};
 use crate::quantizer::{Granularity, QuantizedTensor, Scaling, SymmetricQuantizer};
 
-/// How a quantized layer stores its biases.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum BiasMode {
-    /// At the layer's width, with their own scale (the method's default; it matches the
-    /// poster's size column, `params x bits / 8`).
-    #[default]
-    LayerWidth,
-    /// In f32, whatever the width of the weights (32 bits each in the size accounting).
-    Full,
+crate::named_options! {
+    /// How a quantized layer stores its biases.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+    pub enum BiasMode as "bias" {
+        /// At the layer's width, with their own scale (the method's default; it matches the
+        /// poster's size column, `params x bits / 8`).
+        #[default]
+        LayerWidth = "layer-width",
+        /// In f32, whatever the width of the weights (32 bits each in the size accounting).
+        Full = "f32",
+    }
 }
 
 /// Options of [`QuantizedLayer::quantize`]. The default is the poster's quantizer (METHOD.md:

@@ -33,6 +33,7 @@
 //! | cargo feature | default | what it adds |
 //! |---|---|---|
 //! | `std` | on | the standard library (off: `no_std` + `alloc`) |
+//! | `serde` | off | `Serialize`/`Deserialize` of the option enums ([`Granularity`], [`Scaling`], [`BiasMode`]) by their names, `no_std` too |
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -45,6 +46,7 @@ mod kernel;
 mod layer;
 mod mlp;
 mod model;
+mod names;
 mod pack;
 mod quantizer;
 
@@ -56,6 +58,9 @@ pub use layer::{Bias, BiasMode, Kernel, QuantOptions, QuantizedLayer, Scratch, q
 pub use mlp::softmax;
 pub use mlp::{PackedMlp, argmax};
 pub use model::{FileSize, MODEL_FORMAT_VERSION, MODEL_MAGIC, PackedModel};
+#[doc(hidden)]
+pub use names::__private;
+pub use names::UnknownName;
 pub use pack::{BitPlanes, DenseStream, PackedCodes, Packing, RowAligned};
 pub use quantizer::{Granularity, QuantizedTensor, Scaling, SymmetricQuantizer};
 

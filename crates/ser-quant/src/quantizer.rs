@@ -6,29 +6,33 @@ use alloc::vec::Vec;
 use crate::bitwidth::BitWidth;
 use crate::error::{QuantError, Result};
 
-/// Whether a tensor shares one scale or has one per output row.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Granularity {
-    /// One scale for the whole tensor (the method's default).
-    #[default]
-    PerTensor,
-    /// One scale per row (for a dense layer stored `outputs x inputs`, per output channel).
-    PerChannel,
+crate::named_options! {
+    /// Whether a tensor shares one scale or has one per output row.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+    pub enum Granularity as "granularity" {
+        /// One scale for the whole tensor (the method's default).
+        #[default]
+        PerTensor = "per-tensor",
+        /// One scale per row (for a dense layer stored `outputs x inputs`, per output channel).
+        PerChannel = "per-channel",
+    }
 }
 
+crate::named_options! {
 /// How a group's scale is chosen (for 2..=8 bits; 1 bit always uses `mean|w|`, which is already
 /// the squared-error-optimal scale of sign codes).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum Scaling {
+pub enum Scaling as "scales" {
     /// `s = max|w| / qmax`: no weight is clipped (METHOD.md's quantizer, the default).
     #[default]
-    MaxAbs,
+    MaxAbs = "max-abs",
     /// The scale that minimises the squared quantization error `sum (w - q s)^2`: clipping
     /// the largest weights buys a finer step for the rest. Found by a grid over clipping
     /// ratios `1.00, 0.99, .., 0.01` of `max|w|`, then refined by alternating the codes and
     /// the least-squares scale `sum(w q) / sum(q^2)` while the error falls. Never worse than
     /// [`Scaling::MaxAbs`], which is the grid's first point.
-    MinMse,
+    MinMse = "mse",
+}
 }
 
 /// A quantized tensor: integer codes, their scales, its shape and width.

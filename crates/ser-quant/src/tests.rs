@@ -800,3 +800,56 @@ mod packed_file {
         ));
     }
 }
+
+mod names {
+    use crate::{BiasMode, Granularity, Scaling, UnknownName};
+
+    /// Every name parses to a value that displays as it, and a near miss is refused with the
+    /// names it takes.
+    fn round_trips<T>(values: &[T], names: &[&str])
+    where
+        T: core::str::FromStr<Err = UnknownName>
+            + core::fmt::Display
+            + PartialEq
+            + core::fmt::Debug,
+    {
+        assert_eq!(values.len(), names.len());
+        for (v, n) in values.iter().zip(names) {
+            assert_eq!(&v.to_string(), n);
+            assert_eq!(&n.parse::<T>().unwrap(), v);
+            let err = format!("{n}x").parse::<T>().unwrap_err();
+            assert_eq!(err.expected, names);
+        }
+    }
+
+    #[test]
+    fn option_names_are_one_spelling_for_display_fromstr_and_serde() {
+        round_trips(
+            &[Granularity::PerTensor, Granularity::PerChannel],
+            Granularity::NAMES,
+        );
+        round_trips(&[Scaling::MaxAbs, Scaling::MinMse], Scaling::NAMES);
+        round_trips(&[BiasMode::LayerWidth, BiasMode::Full], BiasMode::NAMES);
+        assert_eq!(Scaling::NAMES, &["max-abs", "mse"]);
+        assert_eq!(
+            "minmax".parse::<Scaling>().unwrap_err().to_string(),
+            "unknown scales `minmax`: expected max-abs or mse"
+        );
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_spells_options_by_their_names() {
+        for s in [Scaling::MaxAbs, Scaling::MinMse] {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{s}\""));
+            assert_eq!(serde_json::from_str::<Scaling>(&json).unwrap(), s);
+        }
+        let err = serde_json::from_str::<Granularity>("\"PerChannel\"").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected per-tensor or per-channel"),
+            "{err}"
+        );
+    }
+}

@@ -248,15 +248,17 @@ pub fn best_within(mixes: &[Mix], limit: f64) -> Option<&Mix> {
     best_within_by(mixes, limit, MixScore::Accuracy)
 }
 
-/// What the budget mode maximises over the mixes within the budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MixScore {
-    /// Accuracy on the search's rows, ties broken by the lower loss (the poster's measure).
-    #[default]
-    Accuracy,
-    /// The lower mean cross-entropy on the search's rows: a smooth measure, less moved by the
-    /// few rows on which the choice between two mixes turns.
-    Loss,
+ser_quant::named_options! {
+    /// What the budget mode maximises over the mixes within the budget.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum MixScore as "budget score" {
+        /// Accuracy on the search's rows, ties broken by the lower loss (the poster's measure).
+        #[default]
+        Accuracy = "accuracy",
+        /// The lower mean cross-entropy on the search's rows: a smooth measure, less moved by
+        /// the few rows on which the choice between two mixes turns.
+        Loss = "loss",
+    }
 }
 
 /// The best mix within `limit` by `score`, then the cheapest, then the first; `None` when

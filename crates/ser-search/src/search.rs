@@ -10,16 +10,18 @@ use ser_quant::{BitWidth, Precision, QuantOptions};
 use crate::error::{Result, SearchError};
 use crate::pool::ScoredPool;
 
-/// How the widths of one layer are searched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Strategy {
-    /// Try every candidate and keep the smallest that passes (accuracy need not fall
-    /// monotonically with the width, so none is skipped).
-    #[default]
-    Linear,
-    /// Bisect the candidates, assuming that a width passes whenever a narrower one does:
-    /// `ceil(log2(candidates + 1))` evaluations per layer instead of one per candidate.
-    Binary,
+ser_quant::named_options! {
+    /// How the widths of one layer are searched.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum Strategy as "search" {
+        /// Try every candidate and keep the smallest that passes (accuracy need not fall
+        /// monotonically with the width, so none is skipped).
+        #[default]
+        Linear = "linear",
+        /// Bisect the candidates, assuming that a width passes whenever a narrower one does:
+        /// `ceil(log2(candidates + 1))` evaluations per layer instead of one per candidate.
+        Binary = "binary",
+    }
 }
 
 /// Which score ranks the layers and sets their margins.
