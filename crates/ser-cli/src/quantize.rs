@@ -236,7 +236,7 @@ fn sweep(m: &ArgMatches, model: &Model, options: QuantOptions) -> Result<ExitCod
             json!({"rows": known.rows.len(), "left_out": known.left_out, "options": {
                 "per_channel": options.granularity == Granularity::PerChannel,
                 "f32_bias": options.bias == BiasMode::Full,
-                "scales": if options.scaling == Scaling::MinMse { "mse" } else { "max-abs" },
+                "scales": options.scaling.name(),
                 "gptq": moments.is_some(),
             }, "sweep": sweep})
         )?;
