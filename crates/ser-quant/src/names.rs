@@ -1,9 +1,9 @@
 //! One spelling per option: an option enum's names, its `Display` and `FromStr`, and (with the
-//! `serde` feature) its serde form, all from one table ([`named_options!`]).
+//! `serde` feature) its serde form, all from one table ([`named_options!`](crate::named_options)).
 
 use alloc::string::String;
 
-/// A name that is none of an option's ([`named_options!`]'s `FromStr`).
+/// A name that is none of an option's ([`named_options!`](crate::named_options)'s `FromStr`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownName {
     /// The option, as its error says it (`scales`, `order`).
